@@ -1,0 +1,95 @@
+"""The one place that reads the environment. Everything else reads ``CONFIG``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+LOCAL_DIR = BASE_DIR / ".local"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; raised at start-up, never later."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def _str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@dataclass(frozen=True)
+class Config:
+    secret_key: str
+    debug: bool
+    allowed_hosts: list[str]
+    database_url: str
+    redis_url: str
+    broker_url: str
+    public_base_url: str
+    saleor_allowed_api_urls: list[str]
+    saleor_schema_path: Path
+    field_encryption_keys: list[str]
+    webhook_max_body_bytes: int
+    jwks_refetch_min_seconds: int
+    saleor_http_timeout_seconds: float
+    log_level: str
+    log_format: str
+    ci: bool
+    embedded_pg_dir: Path
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def load() -> Config:
+    public_base_url = _str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    redis_url = _str("REDIS_URL")
+    broker_url = _str("CELERY_BROKER_URL") or redis_url or "filesystem://"
+    return Config(
+        secret_key=_str("DJANGO_SECRET_KEY"),
+        debug=_bool("DJANGO_DEBUG", False),
+        allowed_hosts=_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost"),
+        database_url=_str("DATABASE_URL"),
+        redis_url=redis_url,
+        broker_url=broker_url,
+        public_base_url=public_base_url,
+        saleor_allowed_api_urls=_list("SALEOR_ALLOWED_API_URLS"),
+        saleor_schema_path=Path(
+            _str("SALEOR_SCHEMA_PATH", str(BASE_DIR.parent / "shared" / "saleor" / "schema.graphql"))
+        ),
+        field_encryption_keys=_list("FIELD_ENCRYPTION_KEYS"),
+        webhook_max_body_bytes=_int("WEBHOOK_MAX_BODY_BYTES", 2 * 1024 * 1024),
+        jwks_refetch_min_seconds=_int("SALEOR_JWKS_REFETCH_MIN_SECONDS", 60),
+        saleor_http_timeout_seconds=float(_int("SALEOR_HTTP_TIMEOUT_SECONDS", 10)),
+        log_level=_str("LOG_LEVEL", "INFO").upper(),
+        log_format=_str("LOG_FORMAT", "json"),
+        ci=_bool("CI", False),
+        embedded_pg_dir=Path(_str("EMBEDDED_PG_DIR", str(LOCAL_DIR / "pgdata"))),
+    )
+
+
+CONFIG = load()

@@ -1,0 +1,371 @@
+"""Use cases of the Saleor App: install, keep the JWKS fresh, take webhooks into the inbox, process them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from shop_extensions.core import crypto
+from shop_extensions.core.errors import ApplicationError, TransientError, ValidationFailed
+from shop_extensions.core.logging import bind
+from shop_extensions.core.services import audit_event_record
+from shop_extensions.saleor_app import jws, saleor
+from shop_extensions.saleor_app.allowlist import is_allowed, normalise_api_url
+from shop_extensions.saleor_app.models import DeliveryStatus, Installation, WebhookDelivery
+from shop_extensions.saleor_app.payloads import PayloadInvalid, identify, parse_json
+
+logger = logging.getLogger(__name__)
+
+
+class RegisterRefused(ApplicationError):
+    status_code = 403
+
+
+class TokenNotAccepted(ApplicationError):
+    status_code = 401
+
+
+class SaleorNotReachable(ApplicationError):
+    status_code = 502
+
+
+# --- install -----------------------------------------------------------------------------------------
+
+
+def installation_register(
+    *, api_url: str | None, domain: str, schema_version: str, auth_token: str
+) -> Installation:
+    """Saleor's register call. Nothing is stored unless the URL is allowed, the token proven and the JWKS
+    fetched. Installing again replaces the token."""
+    if not api_url:
+        raise ValidationFailed("the Saleor-Api-Url header is required")
+    try:
+        api_url = normalise_api_url(api_url)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    bind(saleor_api_url=api_url)
+    if not is_allowed(api_url, settings.SALEOR_ALLOWED_API_URLS):
+        logger.warning("register refused: API URL not on the allow-list")
+        raise RegisterRefused(f"{api_url} is not allowed to install this app (SALEOR_ALLOWED_API_URLS)")
+    if not auth_token:
+        raise ValidationFailed("auth_token is required")
+
+    try:
+        app_id = saleor.app_id(api_url, auth_token)
+        jwks = saleor.fetch_jwks(api_url)
+    except saleor.TokenRefused as exc:
+        raise TokenNotAccepted(f"Saleor at {api_url} did not accept the app token: {exc}") from exc
+    except (saleor.SaleorUnreachable, saleor.SaleorError) as exc:
+        raise SaleorNotReachable(
+            f"Saleor at {api_url} could not be reached to verify the install: {exc}"
+        ) from exc
+
+    now = timezone.now()
+    with transaction.atomic():
+        installation, created = Installation.objects.update_or_create(
+            api_url=api_url,
+            defaults={
+                "domain": domain[:255],
+                "app_id": app_id,
+                "token_encrypted": crypto.encrypt(auth_token),
+                "jwks": jwks,
+                "jwks_fetched_at": now,
+                "schema_version": schema_version[:20],
+                "is_active": True,
+                "deactivated_at": None,
+                "deactivated_reason": "",
+                "installed_at": now,
+            },
+        )
+        audit_event_record(
+            actor=f"saleor:{api_url}",
+            action="installation.created" if created else "installation.reinstalled",
+            subject_type="installation",
+            subject_id=str(installation.pk),
+            data={"app_id": app_id, "domain": domain, "schema_version": schema_version},
+        )
+    logger.info("app installed", extra={"app_id": app_id, "reinstall": not created})
+    return installation
+
+
+def installation_deactivate(*, installation: Installation, reason: str) -> None:
+    updated = Installation.objects.filter(pk=installation.pk, is_active=True).update(
+        is_active=False, deactivated_at=timezone.now(), deactivated_reason=reason[:500]
+    )
+    if updated:
+        audit_event_record(
+            actor="system:saleor_app",
+            action="installation.deactivated",
+            subject_type="installation",
+            subject_id=str(installation.pk),
+            data={"reason": reason},
+        )
+        logger.error(
+            "installation deactivated: Saleor no longer accepts the app token",
+            extra={"saleor_api_url": installation.api_url, "reason": reason},
+        )
+
+
+def installation_verify(*, installation: Installation) -> bool:
+    """Ask Saleor whether it still accepts our token; mark the installation inactive when it does not."""
+    try:
+        saleor.app_id(installation.api_url, installation.token)
+    except saleor.TokenRefused as exc:
+        installation_deactivate(installation=installation, reason=str(exc))
+        return False
+    except (saleor.SaleorUnreachable, saleor.SaleorError) as exc:
+        logger.warning(
+            "installation check inconclusive: %s", exc, extra={"saleor_api_url": installation.api_url}
+        )
+    return True
+
+
+def installation_refresh_jwks(*, installation: Installation) -> bool:
+    """Refetch the JWKS at most once per SALEOR_JWKS_REFETCH_MIN_SECONDS per installation, across processes:
+    the conditional UPDATE is the claim. Returns False when a refetch was made too recently."""
+    now = timezone.now()
+    previous = installation.jwks_fetched_at
+    window = timedelta(seconds=settings.SALEOR_JWKS_REFETCH_MIN_SECONDS)
+    claimed = Installation.objects.filter(pk=installation.pk, jwks_fetched_at__lte=now - window).update(
+        jwks_fetched_at=now
+    )
+    if not claimed:
+        return False
+    try:
+        jwks = saleor.fetch_jwks(installation.api_url)
+    except (saleor.SaleorUnreachable, saleor.SaleorError):
+        # Give the claim back so Saleor's retry of this delivery can try again.
+        Installation.objects.filter(pk=installation.pk, jwks_fetched_at=now).update(jwks_fetched_at=previous)
+        raise
+    Installation.objects.filter(pk=installation.pk).update(jwks=jwks)
+    installation.jwks, installation.jwks_fetched_at = jwks, now
+    logger.info("JWKS refetched", extra={"saleor_api_url": installation.api_url, "keys": len(jwks["keys"])})
+    return True
+
+
+# --- webhook intake ----------------------------------------------------------------------------------
+
+
+class WebhookRejected(ApplicationError):
+    """A request Saleor must not retry: forged, malformed or not for us. Nothing is stored."""
+
+    status_code = 401
+
+
+class WebhookRetryLater(TransientError):
+    """Trouble on our side; Saleor retries 5xx answers."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    delivery_id: int | None
+    created: bool
+    failed: bool = False
+
+
+def _verify(installation: Installation, signature: str, body: bytes) -> None:
+    try:
+        jws.verify(signature, body, installation.jwks)
+        return
+    except jws.UnknownKey:
+        pass
+    except jws.SignatureInvalid as exc:
+        # A known kid is a key thumbprint: a refetch cannot make a bad signature good.
+        raise WebhookRejected(str(exc)) from exc
+    try:
+        refreshed = installation_refresh_jwks(installation=installation)
+    except (saleor.SaleorUnreachable, saleor.SaleorError) as exc:
+        raise WebhookRetryLater(f"signing keys could not be refreshed: {exc}") from exc
+    if not refreshed:
+        # Keys were refreshed moments ago; a genuinely rotated key is retried by Saleor after the window.
+        raise WebhookRetryLater("unknown signing key and the JWKS was refreshed too recently; retry later")
+    try:
+        jws.verify(signature, body, installation.jwks)
+    except jws.SignatureInvalid as exc:
+        raise WebhookRejected(str(exc)) from exc
+
+
+def delivery_receive(
+    *, slug_event: str, header_event: str, api_url: str, signature: str, body: bytes
+) -> Intake:
+    """Verify, then store once. Signature first: nothing of the body is parsed before it is verified."""
+    if not signature:
+        raise WebhookRejected("Saleor-Signature header is missing")
+    if header_event.lower() != slug_event:
+        raise ValidationFailed(f"Saleor-Event {header_event!r} does not match this URL ({slug_event})")
+    if not api_url:
+        raise ValidationFailed("Saleor-Api-Url header is missing")
+    try:
+        api_url = normalise_api_url(api_url)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    bind(saleor_api_url=api_url, event=slug_event)
+
+    installation = Installation.objects.filter(api_url=api_url).first()
+    if installation is None:
+        raise WebhookRejected("no installation for this Saleor")
+    if not installation.is_active:
+        raise WebhookRejected("the installation for this Saleor is inactive")
+    _verify(installation, signature, body)
+
+    try:
+        payload = parse_json(body)
+        error = ""
+    except PayloadInvalid as exc:
+        payload, error = None, str(exc)
+    identity = identify(slug_event, body, payload)
+    bind(subject_id=identity.subject_id or None)
+    delivery_status = DeliveryStatus.FAILED if error else DeliveryStatus.RECEIVED
+
+    with transaction.atomic():
+        delivery_id = _inbox_insert(
+            installation_id=installation.pk,
+            event=slug_event,
+            event_key=identity.event_key,
+            body=body,
+            body_sha256=identity.body_sha256,
+            issued_at=identity.issued_at,
+            subject_id=identity.subject_id,
+            status=delivery_status,
+            last_error=error,
+        )
+        if delivery_id is None:
+            logger.info("duplicate delivery ignored", extra={"event_key": identity.event_key})
+            return Intake(delivery_id=None, created=False)
+        if error:
+            logger.error(
+                "signed delivery is not valid JSON; stored as failed", extra={"delivery_id": delivery_id}
+            )
+            return Intake(delivery_id=delivery_id, created=True, failed=True)
+        transaction.on_commit(lambda: delivery_enqueue(delivery_id=delivery_id))
+    return Intake(delivery_id=delivery_id, created=True)
+
+
+_INSERT_SQL = """
+    INSERT INTO saleor_app_webhookdelivery
+        (installation_id, event, event_key, body, body_sha256, issued_at, subject_id, status, attempts,
+         last_error, received_at, enqueued_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, now(), now())
+    ON CONFLICT (installation_id, event_key) DO NOTHING
+    RETURNING id
+"""
+
+
+def _inbox_insert(
+    *,
+    installation_id: int,
+    event: str,
+    event_key: str,
+    body: bytes,
+    body_sha256: str,
+    issued_at: datetime | None,
+    subject_id: str,
+    status: str,
+    last_error: str,
+) -> int | None:
+    """One round trip; ``None`` when the delivery is already in the inbox (a retry or a concurrent duplicate).
+    ``enqueued_at`` is set optimistically and cleared again if the broker refuses the task."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_SQL,
+            [installation_id, event, event_key, body, body_sha256, issued_at, subject_id, status, last_error],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def delivery_enqueue(*, delivery_id: int) -> bool:
+    """Hand a stored delivery to Celery. A broker outage is not an error here: the sweeper re-enqueues."""
+    from shop_extensions.saleor_app.tasks import delivery_process_task
+
+    try:
+        delivery_process_task.apply_async(args=[delivery_id], retry=False)
+    except Exception:
+        logger.warning(
+            "broker unavailable; delivery stays in the inbox for the sweeper",
+            exc_info=True,
+            extra={"delivery_id": delivery_id},
+        )
+        WebhookDelivery.objects.filter(pk=delivery_id).update(enqueued_at=None)
+        return False
+    return True
+
+
+# --- processing --------------------------------------------------------------------------------------
+
+
+def _handler_for(event: str) -> Callable[..., None] | None:
+    path = settings.SALEOR_WEBHOOK_HANDLERS.get(event)
+    return import_string(path) if path else None
+
+
+def delivery_process(*, delivery_id: int) -> str:
+    """Process one inbox row exactly once. The row lock keeps a second worker (or a sweeper re-enqueue) out;
+    the handler runs in the same transaction that marks the row processed."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("installation")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None:
+            exists = WebhookDelivery.objects.filter(pk=delivery_id).exists()
+            return "locked" if exists else "missing"
+        if delivery.status != DeliveryStatus.RECEIVED:
+            return "already-done"
+        bind(
+            saleor_api_url=delivery.installation.api_url, event=delivery.event, subject_id=delivery.subject_id
+        )
+        handler = _handler_for(delivery.event)
+        if handler is not None:
+            handler(delivery=delivery, payload=delivery.payload())
+        delivery.status = DeliveryStatus.PROCESSED
+        delivery.processed_at = timezone.now()
+        delivery.attempts = F("attempts") + 1
+        delivery.save(update_fields=["status", "processed_at", "attempts"])
+    logger.info("delivery processed", extra={"delivery_id": delivery_id})
+    return "processed"
+
+
+def delivery_record_failure(*, delivery_id: int, error: str, final: bool) -> None:
+    WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.RECEIVED).update(
+        attempts=F("attempts") + 1,
+        last_error=error[:5000],
+        status=DeliveryStatus.FAILED if final else DeliveryStatus.RECEIVED,
+    )
+
+
+def inbox_sweep(
+    *,
+    older_than: timedelta = timedelta(seconds=30),
+    requeue_after: timedelta = timedelta(minutes=5),
+    limit: int = 500,
+) -> int:
+    """Re-enqueue deliveries whose processing never ran (broker down, worker lost). Safe to over-enqueue:
+    processing is idempotent under the row lock."""
+    now = timezone.now()
+    pending = list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED, received_at__lte=now - older_than)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - requeue_after))
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    requeued = 0
+    for delivery_id in pending:
+        WebhookDelivery.objects.filter(pk=delivery_id).update(enqueued_at=now)
+        if delivery_enqueue(delivery_id=delivery_id):
+            requeued += 1
+        else:
+            break  # the broker is still down; the next sweep tries again
+    if pending:
+        logger.info("inbox sweep", extra={"pending": len(pending), "requeued": requeued})
+    return requeued
