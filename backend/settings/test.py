@@ -21,8 +21,8 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 SALEOR_ALLOWED_API_URLS = ["http://127.0.0.1:*/graphql/", "https://*.saleor.test/graphql/"]
 PUBLIC_BASE_URL = "http://testserver"
-# Tests that need the broker use REDIS_URL; the rest run tasks through on_commit + eager apply.
-CELERY_BROKER_URL = CONFIG.redis_url or "memory://"
+# In-memory by default; tests of Celery delivery switch to the real Redis (tests/conftest.py celery_broker).
+CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,25 @@
+"""A webhook handler for tests: records what it was called with, so tests can count processing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CALLS: list[tuple[int, str]] = []
+
+
+def record(*, delivery: Any, payload: Any) -> None:
+    CALLS.append((delivery.pk, delivery.event))
+
+
+def explode(*, delivery: Any, payload: Any) -> None:
+    raise RuntimeError("handler failed on purpose")
+
+
+FLAKY_FAILURES = {"left": 0}
+
+
+def flaky(*, delivery: Any, payload: Any) -> None:
+    if FLAKY_FAILURES["left"] > 0:
+        FLAKY_FAILURES["left"] -= 1
+        raise RuntimeError("transient trouble")
+    CALLS.append((delivery.pk, delivery.event))
