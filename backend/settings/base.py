@@ -156,3 +156,6 @@ LOGGING = {
 SALEOR_WEBHOOK_HANDLERS: dict[str, str] = {}
 
 HEALTH_CHECKS: dict[str, str] = {"saleor": "shop_extensions.saleor_app.selectors.installations_health"}
+
+# `manage.py seed_demo`: each app's demo data, called in order with stdout=.
+DEMO_SEEDERS: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from cryptography.fernet import Fernet
 
@@ -34,3 +35,8 @@ SALEOR_ALLOWED_API_URLS = CONFIG.saleor_allowed_api_urls or [
     "http://127.0.0.1:*/graphql/",
     "http://localhost:*/graphql/",
 ]
+
+# The serverless broker's folders must exist before a worker or beat starts.
+for _folder in CELERY_BROKER_TRANSPORT_OPTIONS.values():
+    if isinstance(_folder, str):
+        Path(_folder).mkdir(parents=True, exist_ok=True)
