@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from kombu import pools as kombu_pools
 from django.utils import timezone
 
 from backend.celery import app as celery_app
@@ -40,6 +41,7 @@ def _use_broker(url: str) -> None:
     celery_app.pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    kombu_pools.reset()  # kombu keeps producer pools per connection in a global registry
 
 
 @pytest.fixture

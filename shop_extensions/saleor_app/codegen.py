@@ -22,7 +22,9 @@ def _toml_value(value: object) -> str:
 
 def main() -> int:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ariadne-codegen"]
-    schema = Path(os.environ.get("SALEOR_SCHEMA_PATH") or ROOT.parent / "shared" / "saleor" / "schema.graphql")
+    schema = Path(
+        os.environ.get("SALEOR_SCHEMA_PATH") or ROOT.parent / "shared" / "saleor" / "schema.graphql"
+    )
     if not schema.is_file():
         print(f"no Saleor schema at {schema}; set SALEOR_SCHEMA_PATH", file=sys.stderr)
         return 2
@@ -30,11 +32,16 @@ def main() -> int:
     scalars = config.pop("scalars", {})
     lines += [f"{k} = {_toml_value(v)}" for k, v in config.items() if k != "schema_path"]
     for name, spec in scalars.items():
-        lines += [f"[tool.ariadne-codegen.scalars.{name}]", *(f"{k} = {_toml_value(v)}" for k, v in spec.items())]
+        lines += [
+            f"[tool.ariadne-codegen.scalars.{name}]",
+            *(f"{k} = {_toml_value(v)}" for k, v in spec.items()),
+        ]
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as handle:
         handle.write("\n".join(lines) + "\n")
     try:
-        subprocess.run([Path(sys.executable).with_name("ariadne-codegen"), "--config", handle.name], cwd=ROOT, check=True)
+        subprocess.run(
+            [Path(sys.executable).with_name("ariadne-codegen"), "--config", handle.name], cwd=ROOT, check=True
+        )
     finally:
         os.unlink(handle.name)
     return 0

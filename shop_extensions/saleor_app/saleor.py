@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 
 from shop_extensions.saleor_app.client import SaleorClient
+from shop_extensions.saleor_app.client.base_client import HttpClient
 from shop_extensions.saleor_app.client.exceptions import (
     GraphQLClientGraphQLMultiError,
     GraphQLClientHttpError,
@@ -40,7 +41,8 @@ def _http(token: str | None = None) -> httpx.Client:
 
 
 def client(api_url: str, token: str) -> SaleorClient:
-    return SaleorClient(url=api_url, http_client=_http(token))
+    # httpx.Client is what the generated client's HttpClient protocol describes, with a wider signature.
+    return SaleorClient(url=api_url, http_client=cast(HttpClient, _http(token)))
 
 
 def _error_codes(exc: GraphQLClientGraphQLMultiError) -> set[str]:

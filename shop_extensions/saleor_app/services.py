@@ -287,7 +287,7 @@ def delivery_enqueue(*, delivery_id: int) -> bool:
     from shop_extensions.saleor_app.tasks import delivery_process_task
 
     try:
-        delivery_process_task.apply_async(args=[delivery_id], retry=False)
+        delivery_process_task.apply_async(args=(delivery_id,), retry=False)
     except Exception:
         logger.warning(
             "broker unavailable; delivery stays in the inbox for the sweeper",

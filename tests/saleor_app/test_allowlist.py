@@ -2,7 +2,11 @@ import pytest
 
 from shop_extensions.saleor_app.allowlist import is_allowed, normalise_api_url
 
-PATTERNS = ["https://shop.example.org/graphql/", "https://*.saleor.cloud/graphql/", "http://127.0.0.1:*/graphql/"]
+PATTERNS = [
+    "https://shop.example.org/graphql/",
+    "https://*.saleor.cloud/graphql/",
+    "http://127.0.0.1:*/graphql/",
+]
 
 
 @pytest.mark.parametrize(
@@ -27,7 +31,8 @@ def test_normalise_adds_the_trailing_slash_and_lowercases_the_host():
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://x/graphql/", "shop.example.org/graphql/", "https://u:p@x/graphql/", "https://x/graphql/?a=1"]
+    "url",
+    ["ftp://x/graphql/", "shop.example.org/graphql/", "https://u:p@x/graphql/", "https://x/graphql/?a=1"],
 )
 def test_normalise_refuses_what_is_not_a_saleor_api_url(url):
     with pytest.raises(ValueError, match="URL"):

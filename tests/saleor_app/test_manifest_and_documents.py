@@ -15,7 +15,9 @@ from shop_extensions.saleor_app import client as generated_client
 from shop_extensions.saleor_app.webhooks import WEBHOOKS
 from tests.shared import schema_path
 
-OPERATIONS_DIR = Path(__file__).resolve().parents[2] / "shop_extensions" / "saleor_app" / "graphql" / "operations"
+OPERATIONS_DIR = (
+    Path(__file__).resolve().parents[2] / "shop_extensions" / "saleor_app" / "graphql" / "operations"
+)
 
 
 @cache

@@ -25,7 +25,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             user, created = user_model.objects.get_or_create(
                 username="coordinator",
-                defaults={"email": "coordinator@atelier-west.example", "is_staff": True, "is_superuser": True},
+                defaults={
+                    "email": "coordinator@atelier-west.example",
+                    "is_staff": True,
+                    "is_superuser": True,
+                },
             )
             if created:
                 password = secrets.token_urlsafe(12)
