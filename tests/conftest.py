@@ -70,3 +70,13 @@ def make_installation():
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_installation_key_cache():
+    """The intake caches installations' keys per process; each test starts without that memory."""
+    from shop_extensions.saleor_app.intake import key_cache
+
+    key_cache.clear()
+    yield
+    key_cache.clear()

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from shop_extensions.core import crypto
-from shop_extensions.core.errors import ApplicationError, TransientError, ValidationFailed
+from shop_extensions.core.errors import ApplicationError, ValidationFailed
 from shop_extensions.core.logging import bind
 from shop_extensions.core.services import audit_event_record
-from shop_extensions.saleor_app import jws, saleor
+from shop_extensions.saleor_app import saleor
 from shop_extensions.saleor_app.allowlist import is_allowed, normalise_api_url
 from shop_extensions.saleor_app.models import DeliveryStatus, Installation, WebhookDelivery
-from shop_extensions.saleor_app.payloads import PayloadInvalid, identify, parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -151,154 +149,6 @@ def installation_refresh_jwks(*, installation: Installation) -> bool:
     return True
 
 
-# --- webhook intake ----------------------------------------------------------------------------------
-
-
-class WebhookRejected(ApplicationError):
-    """A request Saleor must not retry: forged, malformed or not for us. Nothing is stored."""
-
-    status_code = 401
-
-
-class WebhookRetryLater(TransientError):
-    """Trouble on our side; Saleor retries 5xx answers."""
-
-
-@dataclass(frozen=True)
-class Intake:
-    delivery_id: int | None
-    created: bool
-    failed: bool = False
-
-
-def _verify(installation: Installation, signature: str, body: bytes) -> None:
-    try:
-        jws.verify(signature, body, installation.jwks)
-        return
-    except jws.UnknownKey:
-        pass
-    except jws.SignatureInvalid as exc:
-        # A known kid is a key thumbprint: a refetch cannot make a bad signature good.
-        raise WebhookRejected(str(exc)) from exc
-    try:
-        refreshed = installation_refresh_jwks(installation=installation)
-    except (saleor.SaleorUnreachable, saleor.SaleorError) as exc:
-        raise WebhookRetryLater(f"signing keys could not be refreshed: {exc}") from exc
-    if not refreshed:
-        # Keys were refreshed moments ago; a genuinely rotated key is retried by Saleor after the window.
-        raise WebhookRetryLater("unknown signing key and the JWKS was refreshed too recently; retry later")
-    try:
-        jws.verify(signature, body, installation.jwks)
-    except jws.SignatureInvalid as exc:
-        raise WebhookRejected(str(exc)) from exc
-
-
-def delivery_receive(
-    *, slug_event: str, header_event: str, api_url: str, signature: str, body: bytes
-) -> Intake:
-    """Verify, then store once. Signature first: nothing of the body is parsed before it is verified."""
-    if not signature:
-        raise WebhookRejected("Saleor-Signature header is missing")
-    if header_event.lower() != slug_event:
-        raise ValidationFailed(f"Saleor-Event {header_event!r} does not match this URL ({slug_event})")
-    if not api_url:
-        raise ValidationFailed("Saleor-Api-Url header is missing")
-    try:
-        api_url = normalise_api_url(api_url)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc)) from exc
-    bind(saleor_api_url=api_url, event=slug_event)
-
-    installation = Installation.objects.filter(api_url=api_url).first()
-    if installation is None:
-        raise WebhookRejected("no installation for this Saleor")
-    if not installation.is_active:
-        raise WebhookRejected("the installation for this Saleor is inactive")
-    _verify(installation, signature, body)
-
-    try:
-        payload = parse_json(body)
-        error = ""
-    except PayloadInvalid as exc:
-        payload, error = None, str(exc)
-    identity = identify(slug_event, body, payload)
-    bind(subject_id=identity.subject_id or None)
-    delivery_status = DeliveryStatus.FAILED if error else DeliveryStatus.RECEIVED
-
-    with transaction.atomic():
-        delivery_id = _inbox_insert(
-            installation_id=installation.pk,
-            event=slug_event,
-            event_key=identity.event_key,
-            body=body,
-            body_sha256=identity.body_sha256,
-            issued_at=identity.issued_at,
-            subject_id=identity.subject_id,
-            status=delivery_status,
-            last_error=error,
-        )
-        if delivery_id is None:
-            logger.info("duplicate delivery ignored", extra={"event_key": identity.event_key})
-            return Intake(delivery_id=None, created=False)
-        if error:
-            logger.error(
-                "signed delivery is not valid JSON; stored as failed", extra={"delivery_id": delivery_id}
-            )
-            return Intake(delivery_id=delivery_id, created=True, failed=True)
-        transaction.on_commit(lambda: delivery_enqueue(delivery_id=delivery_id))
-    return Intake(delivery_id=delivery_id, created=True)
-
-
-_INSERT_SQL = """
-    INSERT INTO saleor_app_webhookdelivery
-        (installation_id, event, event_key, body, body_sha256, issued_at, subject_id, status, attempts,
-         last_error, received_at, enqueued_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, now(), now())
-    ON CONFLICT (installation_id, event_key) DO NOTHING
-    RETURNING id
-"""
-
-
-def _inbox_insert(
-    *,
-    installation_id: int,
-    event: str,
-    event_key: str,
-    body: bytes,
-    body_sha256: str,
-    issued_at: datetime | None,
-    subject_id: str,
-    status: str,
-    last_error: str,
-) -> int | None:
-    """One round trip; ``None`` when the delivery is already in the inbox (a retry or a concurrent duplicate).
-    ``enqueued_at`` is set optimistically and cleared again if the broker refuses the task."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_SQL,
-            [installation_id, event, event_key, body, body_sha256, issued_at, subject_id, status, last_error],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def delivery_enqueue(*, delivery_id: int) -> bool:
-    """Hand a stored delivery to Celery. A broker outage is not an error here: the sweeper re-enqueues."""
-    from shop_extensions.saleor_app.tasks import delivery_process_task
-
-    try:
-        delivery_process_task.apply_async(args=(delivery_id,), retry=False)
-    except Exception:
-        logger.warning(
-            "broker unavailable; delivery stays in the inbox for the sweeper",
-            exc_info=True,
-            extra={"delivery_id": delivery_id},
-        )
-        WebhookDelivery.objects.filter(pk=delivery_id).update(enqueued_at=None)
-        return False
-    return True
-
-
 # --- processing --------------------------------------------------------------------------------------
 
 
@@ -352,6 +202,8 @@ def inbox_sweep(
 ) -> int:
     """Re-enqueue deliveries whose processing never ran (broker down, worker lost). Safe to over-enqueue:
     processing is idempotent under the row lock."""
+    from shop_extensions.saleor_app import intake
+
     now = timezone.now()
     pending = list(
         WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED, received_at__lte=now - older_than)
@@ -362,7 +214,7 @@ def inbox_sweep(
     requeued = 0
     for delivery_id in pending:
         WebhookDelivery.objects.filter(pk=delivery_id).update(enqueued_at=now)
-        if delivery_enqueue(delivery_id=delivery_id):
+        if intake.delivery_enqueue(delivery_id=delivery_id):
             requeued += 1
         else:
             break  # the broker is still down; the next sweep tries again

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shop_extensions.core.errors import ApplicationError
 from shop_extensions.core.logging import log_context
-from shop_extensions.saleor_app import services
+from shop_extensions.saleor_app import intake, services
 from shop_extensions.saleor_app.manifest import build_manifest
 from shop_extensions.saleor_app.webhooks import BY_SLUG
 
@@ -78,7 +78,7 @@ def webhook(request: HttpRequest, slug: str) -> HttpResponse:
         if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
             return _error("body too large", 413)
         try:
-            intake = services.delivery_receive(
+            result = intake.delivery_receive(
                 slug_event=definition.header_value,
                 header_event=request.headers.get("Saleor-Event", ""),
                 api_url=request.headers.get("Saleor-Api-Url", ""),
@@ -92,9 +92,9 @@ def webhook(request: HttpRequest, slug: str) -> HttpResponse:
         except DatabaseError:
             logger.exception("webhook not stored: database error; Saleor will retry")
             return _error("temporarily unavailable", 503)
-    if intake.failed:
+    if result.failed:
         return _error("the signed body is not valid JSON; stored for inspection", 400)
-    return JsonResponse({"accepted": True, "duplicate": not intake.created}, status=200)
+    return JsonResponse({"accepted": True, "duplicate": not result.created}, status=200)
 
 
 @require_GET
