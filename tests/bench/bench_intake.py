@@ -92,7 +92,9 @@ def main() -> int:
         if not broker:
             env["CELERY_BROKER_URL"] = "filesystem://"
             print("no Redis on 127.0.0.1:6379: the intake enqueues to the filesystem broker instead")
-        subprocess.run([str(BIN / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [str(BIN / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+        )
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "backend.wsgi:application", "--bind", f"127.0.0.1:{web_port}",
              "--workers", str(args.workers), "--worker-class", "sync", "--log-level", "error"],
@@ -135,7 +137,9 @@ def run(args: argparse.Namespace, sandbox, sandbox_url: str, web_port: int, env:
 
     results: list[Result] = []
     intake_iter = iter(intake_requests)
-    warm = asyncio.run(closed_loop("warm-up", "127.0.0.1", web_port, cycle(bare_requests), concurrency=4, seconds=2))
+    warm = asyncio.run(
+        closed_loop("warm-up", "127.0.0.1", web_port, cycle(bare_requests), concurrency=4, seconds=2)
+    )
     del warm
     for round_no in range(1, args.rounds + 1):
         for label, requests in (("bare Django view", cycle(bare_requests)), ("webhook intake", intake_iter)):
@@ -152,7 +156,9 @@ def run(args: argparse.Namespace, sandbox, sandbox_url: str, web_port: int, env:
     intake = [r.rps for r in results if r.label.startswith("webhook")]
     ratios = [i / b for i, b in zip(intake, bare, strict=True)]
     stored = _stored(env)
-    accepted = sum(r.statuses.get(200, 0) for r in results if r.label.startswith("webhook")) + latency.statuses.get(200, 0)
+    accepted = sum(
+        r.statuses.get(200, 0) for r in results if r.label.startswith("webhook")
+    ) + latency.statuses.get(200, 0)
     summary = {
         "workers": args.workers,
         "concurrency": args.concurrency,

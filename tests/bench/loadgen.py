@@ -48,8 +48,15 @@ async def _one(host: str, port: int, request: bytes) -> int:
 
 
 def build_request(path: str, body: bytes, headers: dict[str, str], host: str, port: int) -> bytes:
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close", f"Content-Length: {len(body)}"]
-    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in {"content-length", "host", "connection"}]
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Connection: close",
+        f"Content-Length: {len(body)}",
+    ]
+    lines += [
+        f"{k}: {v}" for k, v in headers.items() if k.lower() not in {"content-length", "host", "connection"}
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
