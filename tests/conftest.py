@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from kombu import pools as kombu_pools
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from backend.celery import app as celery_app
 from shop_extensions.core import crypto

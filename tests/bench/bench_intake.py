@@ -119,7 +119,7 @@ def run(args: argparse.Namespace, sandbox, sandbox_url: str, web_port: int, env:
 
     templates = []
     for _ in range(20):
-        order, events = sandbox.create_paid_order()
+        _order, events = sandbox.create_paid_order()
         templates += [d for d in sandbox.deliveries(events) if d.event == "order_fully_paid"]
     needed = int(args.rounds * args.seconds * 1500 + args.rate * args.rate_seconds + 200)
     print(f"signing {needed} distinct ORDER_FULLY_PAID deliveries "
