@@ -9,6 +9,7 @@ signed; prints the URLs; stops everything it started on Ctrl-C. ``--once`` stops
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -160,12 +161,12 @@ class Demo:
         response = httpx.post(
             f"{self.sandbox}/sandbox/install", json={"manifest_url": manifest_url}, timeout=60
         )
-        if response.status_code != 200:
+        if not response.is_success:
             raise RuntimeError(f"the sandbox could not install the app: {response.text}")
         print(f"Installed the app into the sandbox from {manifest_url}")
         for _ in range(self.orders):
             response = httpx.post(f"{self.sandbox}/sandbox/orders", json={}, timeout=120)
-            if response.status_code != 200:
+            if not response.is_success:
                 raise RuntimeError(f"the sandbox could not place an order: {response.text}")
             order = response.json()
             print(f"Placed and paid order {order.get('number', order.get('id'))}")
@@ -206,13 +207,16 @@ class Demo:
     def stop(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                proc.terminate()  # the leader shuts its own children down (warm shutdown)
         deadline = time.monotonic() + 15
         for proc in self.procs.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+        for proc in self.procs.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # anything the leader left behind
         print("Stopped web, worker, beat and the sandbox.")
 
     def run(self, *, once: bool) -> int:

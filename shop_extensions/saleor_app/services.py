@@ -162,7 +162,7 @@ def delivery_process(*, delivery_id: int) -> str:
     the handler runs in the same transaction that marks the row processed."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("installation")
             .filter(pk=delivery_id)
             .first()

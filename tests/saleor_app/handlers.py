@@ -23,3 +23,13 @@ def flaky(*, delivery: Any, payload: Any) -> None:
         FLAKY_FAILURES["left"] -= 1
         raise RuntimeError("transient trouble")
     CALLS.append((delivery.pk, delivery.event))
+
+
+BLOCKING = {"entered": None, "release": None}
+
+
+def block(*, delivery: Any, payload: Any) -> None:
+    """Hold the processing transaction open until the test releases it."""
+    BLOCKING["entered"].set()
+    BLOCKING["release"].wait(timeout=10)
+    CALLS.append((delivery.pk, delivery.event))

@@ -131,3 +131,40 @@ def test_a_handler_that_keeps_failing_marks_the_row_failed_after_the_last_retry(
     assert row.attempts == MAX_PROCESS_RETRIES + 1
     assert "handler failed on purpose" in row.last_error
     assert row.processed_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_installation_are_processed_side_by_side(installation, keys, client, settings):
+    """Regression: locking a delivery must not lock its installation, or a second worker skips its row."""
+    import threading
+
+    from django.db import connection
+
+    handlers.CALLS.clear()
+    handlers.BLOCKING.update(entered=threading.Event(), release=threading.Event())
+    settings.SALEOR_WEBHOOK_HANDLERS = {"order_fully_paid": "tests.saleor_app.handlers.block"}
+    for n in range(2):
+        body = signing.order_body(issued_at=f"2026-11-29T10:00:00.00000{n}+00:00")
+        client.post("/api/webhooks/order-fully-paid", data=body, content_type="application/json",
+                    headers=signing.headers(keys.sign(body)))  # fmt: skip
+    first, second = WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True)
+    outcome: list[str] = []
+
+    def process_first() -> None:
+        try:
+            outcome.append(services.delivery_process(delivery_id=first))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=process_first)
+    worker.start()
+    assert handlers.BLOCKING["entered"].wait(timeout=10)
+    settings.SALEOR_WEBHOOK_HANDLERS = {"order_fully_paid": "tests.saleor_app.handlers.record"}
+
+    assert services.delivery_process(delivery_id=second) == "processed"
+    assert services.delivery_process(delivery_id=first) == "locked"  # the first worker still holds it
+
+    handlers.BLOCKING["release"].set()
+    worker.join(timeout=10)
+    assert outcome == ["processed"]
+    assert sorted(pk for pk, _ in handlers.CALLS) == [first, second]
