@@ -23,6 +23,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "shop_extensions.core",
     "shop_extensions.saleor_app",
+    "shop_extensions.makers",
+    "shop_extensions.catalog",
+    "shop_extensions.ledger",
 ]
 
 MIDDLEWARE = [

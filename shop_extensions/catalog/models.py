@@ -1,0 +1,126 @@
+"""Who made what: share rules per Saleor product or variant (effective-dated), and production lots."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class AttributionRule(models.Model):
+    """Makers' shares of a product's or variant's sales from ``valid_from`` until ``valid_to``.
+    A change is a new rule; the old one is closed, never edited, so past sales keep their rule."""
+
+    initiative = models.ForeignKey("makers.Initiative", on_delete=models.PROTECT, related_name="rules")
+    saleor_product_id = models.CharField(max_length=255, blank=True)
+    saleor_variant_id = models.CharField(max_length=255, blank=True)
+    commission_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="overrides the initiative's default"
+    )
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(saleor_product_id="") & ~Q(saleor_variant_id=""))
+                | (~Q(saleor_product_id="") & Q(saleor_variant_id="")),
+                name="rule_product_xor_variant",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="rule_valid_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(commission_percent__isnull=True)
+                | (Q(commission_percent__gte=0) & Q(commission_percent__lte=100)),
+                name="rule_commission_0_100",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["initiative", "saleor_variant_id", "valid_from"]),
+            models.Index(fields=["initiative", "saleor_product_id", "valid_from"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"rule {self.pk} for {self.saleor_variant_id or self.saleor_product_id}"
+
+
+class AttributionShare(models.Model):
+    rule = models.ForeignKey(AttributionRule, on_delete=models.PROTECT, related_name="shares")
+    maker = models.ForeignKey("makers.Maker", on_delete=models.PROTECT, related_name="shares")
+    percent = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "maker"], name="share_once_per_maker"),
+            models.CheckConstraint(
+                condition=Q(percent__gt=0) & Q(percent__lte=100), name="share_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.maker}: {self.percent}%"
+
+
+class LotKind(models.TextChoices):
+    DELIVERY = "delivery"
+    CORRECTION = "correction"
+
+
+class StockSync(models.TextChoices):
+    PENDING = "pending"
+    SYNCED = "synced"
+    FAILED = "failed"
+
+
+class ProductionLot(models.Model):
+    """A booking of pieces a maker delivered (or a correction of an earlier lot: a new row, never an edit).
+    Sales of the variant consume lots first-in-first-out (``LotConsumption``)."""
+
+    initiative = models.ForeignKey("makers.Initiative", on_delete=models.PROTECT, related_name="lots")
+    maker = models.ForeignKey("makers.Maker", on_delete=models.PROTECT, related_name="lots")
+    saleor_variant_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=LotKind.choices, default=LotKind.DELIVERY)
+    quantity = models.IntegerField(help_text="pieces delivered; a correction may be negative")
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    booked_at = models.DateTimeField()
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    stock_sync = models.CharField(max_length=16, choices=StockSync.choices, default=StockSync.PENDING)
+    stock_synced_at = models.DateTimeField(null=True, blank=True)
+    stock_sync_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="delivery") & Q(quantity__gt=0) & Q(corrects__isnull=True))
+                | (Q(kind="correction") & ~Q(quantity=0) & Q(corrects__isnull=False)),
+                name="lot_kind_quantity",
+            ),
+        ]
+        indexes = [models.Index(fields=["initiative", "saleor_variant_id", "booked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity}× {self.saleor_variant_id} by {self.maker}"
+
+
+class LotConsumption(models.Model):
+    """Pieces of a lot sold on an order line (negative: pieces that came back and return to the lot)."""
+
+    lot = models.ForeignKey(ProductionLot, on_delete=models.PROTECT, related_name="consumptions")
+    order_line_key = models.CharField(max_length=300, help_text="installation + Saleor order line id")
+    quantity = models.IntegerField()
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="consumption_not_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of lot {self.lot_id} on {self.order_line_key}"

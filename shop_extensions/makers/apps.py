@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MakersConfig(AppConfig):
+    name = "shop_extensions.makers"
+    label = "makers"
