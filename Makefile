@@ -29,9 +29,10 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy shop_extensions backend
 
-## Benchmarks (tests/bench): webhook intake vs a bare Django view under gunicorn.
+## Benchmarks (tests/bench): webhook intake vs a bare Django view under gunicorn; attribution and balances.
 bench: venv
 	$(BIN)/python -m tests.bench.bench_intake $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_ledger
 
 ## Regenerate the typed Saleor client from SALEOR_SCHEMA_PATH (default ../shared/saleor/schema.graphql).
 saleor-client: venv

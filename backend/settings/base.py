@@ -119,6 +119,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "saleor_app.inbox_sweep",
         "schedule": timedelta(seconds=60),
     },
+    "ledger-unattributed-digest": {
+        "task": "ledger.unattributed_digest",
+        "schedule": timedelta(days=1),
+    },
     "saleor-installations-verify": {
         "task": "saleor_app.installations_verify",
         "schedule": timedelta(hours=1),
@@ -157,9 +161,18 @@ LOGGING = {
 
 # Event (Saleor-Event header value) -> "module.function" called with delivery= and payload= inside the
 # transaction that marks the inbox row processed. Apps add their handlers here, not through signals.
-SALEOR_WEBHOOK_HANDLERS: dict[str, str] = {}
+SALEOR_WEBHOOK_HANDLERS: dict[str, str] = {
+    **dict.fromkeys(
+        ["order_fully_paid", "order_paid", "order_refunded", "order_fully_refunded", "order_cancelled", "order_updated"],
+        "shop_extensions.ledger.services.order_webhook_handle",
+    ),
+    "product_variant_deleted": "shop_extensions.ledger.services.variant_deleted_handle",
+}
 
 HEALTH_CHECKS: dict[str, str] = {"saleor": "shop_extensions.saleor_app.selectors.installations_health"}
 
 # `manage.py seed_demo`: each app's demo data, called in order with stdout=.
 DEMO_SEEDERS: list[str] = []
+
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = "Rode Draad <noreply@rodedraad.example>"

@@ -38,6 +38,13 @@ class AttributionRule(models.Model):
                 | (Q(commission_percent__gte=0) & Q(commission_percent__lte=100)),
                 name="rule_commission_0_100",
             ),
+            # At most one open rule per product/variant: two coordinators changing shares at once
+            # cannot both leave an open rule behind.
+            models.UniqueConstraint(
+                fields=["initiative", "saleor_product_id", "saleor_variant_id"],
+                condition=Q(valid_to__isnull=True),
+                name="rule_one_open",
+            ),
         ]
         indexes = [
             models.Index(fields=["initiative", "saleor_variant_id", "valid_from"]),
@@ -74,6 +81,9 @@ class StockSync(models.TextChoices):
     PENDING = "pending"
     SYNCED = "synced"
     FAILED = "failed"
+    # A retry found Saleor's stock at neither the value we read nor the value we wrote: whether our write
+    # landed cannot be told, so nothing is retried until a coordinator checks (lot_stock_sync_resolve).
+    UNKNOWN = "unknown"
 
 
 class ProductionLot(models.Model):
@@ -95,6 +105,16 @@ class ProductionLot(models.Model):
     stock_sync = models.CharField(max_length=16, choices=StockSync.choices, default=StockSync.PENDING)
     stock_synced_at = models.DateTimeField(null=True, blank=True)
     stock_sync_error = models.TextField(blank=True)
+    # Saleor's stock mutation sets an absolute quantity; what we read and what we (meant to) write are kept
+    # before the write, so a retry after a crash can tell from a re-read whether the write landed.
+    stock_before = models.IntegerField(
+        null=True, blank=True, help_text="Saleor quantity read before our write"
+    )
+    stock_written = models.IntegerField(
+        null=True, blank=True, help_text="the absolute quantity written: stock_before + quantity"
+    )
+    stock_sync_attempts = models.PositiveIntegerField(default=0)
+    stock_sync_attempted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -107,7 +127,7 @@ class ProductionLot(models.Model):
         indexes = [models.Index(fields=["initiative", "saleor_variant_id", "booked_at"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.quantity}× {self.saleor_variant_id} by {self.maker}"
+        return f"{self.kind} {self.quantity}x {self.saleor_variant_id} by {self.maker}"
 
 
 class LotConsumption(models.Model):
@@ -121,6 +141,7 @@ class LotConsumption(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="consumption_not_zero")]
+        indexes = [models.Index(fields=["order_line_key"])]
 
     def __str__(self) -> str:
         return f"{self.quantity} of lot {self.lot_id} on {self.order_line_key}"

@@ -1,0 +1,198 @@
+"""The earnings ledger: what was sold (recorded at sale time), who made it, and append-only entries."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+from django.db.models import Q
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class SaleOrder(models.Model):
+    """A Saleor order as far as the ledger is concerned; the row lock serialises all its events."""
+
+    installation = models.ForeignKey("saleor_app.Installation", on_delete=models.PROTECT)
+    saleor_order_id = models.CharField(max_length=255)
+    number = models.CharField(max_length=32, blank=True)
+    channel_slug = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    initiative = models.ForeignKey("makers.Initiative", on_delete=models.PROTECT, null=True, blank=True)
+    attributed_at = models.DateTimeField(null=True, blank=True, help_text="when its lines were attributed")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    snapshot_at = models.DateTimeField(
+        null=True, blank=True, help_text="updatedAt of the newest snapshot seen"
+    )
+    snapshot_key = models.CharField(max_length=300, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True, help_text="the newest snapshot's refund state")
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["installation", "saleor_order_id"], name="sale_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.number or self.saleor_order_id}"
+
+
+class LineStatus(models.TextChoices):
+    ATTRIBUTED = "attributed"
+    PARTLY_UNATTRIBUTED = "partly_unattributed"
+    UNATTRIBUTED = "unattributed"
+    GIFT = "gift"
+    ZERO = "zero"
+
+
+class SaleLine(models.Model):
+    """An order line as it was when it was paid. Never changed by later edits or deleted variants."""
+
+    order = models.ForeignKey(SaleOrder, on_delete=models.PROTECT, related_name="lines")
+    saleor_line_id = models.CharField(max_length=255)
+    saleor_variant_id = models.CharField(max_length=255, blank=True)
+    saleor_product_id = models.CharField(max_length=255, blank=True)
+    sku = models.CharField(max_length=255, blank=True)
+    product_name = models.CharField(max_length=300, blank=True)
+    variant_name = models.CharField(max_length=300, blank=True)
+    quantity = models.PositiveIntegerField()
+    gross_amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="line total incl. VAT")
+    base_amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="the attributed base")
+    commission_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    commission_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    is_gift = models.BooleanField(default=False)
+    status = models.CharField(max_length=24, choices=LineStatus.choices)
+    rule = models.ForeignKey("catalog.AttributionRule", on_delete=models.PROTECT, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "saleor_line_id"], name="sale_line_unique"),
+            models.CheckConstraint(condition=Q(base_amount__gte=0), name="sale_line_base_not_negative"),
+            models.CheckConstraint(
+                condition=Q(commission_amount__gte=0) & Q(commission_amount__lte=models.F("base_amount")),
+                name="sale_line_commission_within_base",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku or self.saleor_variant_id} on {self.order}"
+
+    @property
+    def makers_amount(self) -> Any:
+        return self.base_amount - self.commission_amount
+
+
+class Allocation(models.Model):
+    """One maker's part of a sale line at sale time (from a lot, or from a share rule). ``maker`` is null for
+    the part nobody could be found for: it waits in the coordinator's queue."""
+
+    line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, related_name="allocations")
+    maker = models.ForeignKey("makers.Maker", on_delete=models.PROTECT, null=True, blank=True)
+    lot = models.ForeignKey("catalog.ProductionLot", on_delete=models.PROTECT, null=True, blank=True)
+    rule = models.ForeignKey("catalog.AttributionRule", on_delete=models.PROTECT, null=True, blank=True)
+    quantity = models.DecimalField(
+        max_digits=12, decimal_places=4, help_text="pieces (fractional for shares)"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="the maker's amount at full sale")
+    resolves = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="resolved_by"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="allocation_amount_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.maker or 'unattributed'}: {self.amount} of {self.line}"
+
+
+class EntryKind(models.TextChoices):
+    SALE = "sale"
+    REVERSAL = "reversal"
+    CORRECTION = "correction"
+
+
+class EntryQuerySet(models.QuerySet["EarningEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("ledger entries are never updated; post a correcting entry")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("ledger entries are never deleted; post a reversing entry")
+
+
+class EarningEntry(models.Model):
+    """Append-only: never updated or deleted (ORM guard here, a trigger in the database)."""
+
+    maker = models.ForeignKey("makers.Maker", on_delete=models.PROTECT, related_name="entries")
+    initiative = models.ForeignKey("makers.Initiative", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    quantity = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    order = models.ForeignKey(SaleOrder, on_delete=models.PROTECT, null=True, blank=True)
+    line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, null=True, blank=True)
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    lot = models.ForeignKey("catalog.ProductionLot", on_delete=models.PROTECT, null=True, blank=True)
+    reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True)
+    effective_at = models.DateTimeField()
+    period = models.DateField(help_text="first day of the month of effective_at (Europe/Amsterdam)")
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    detail = models.JSONField(default=dict, blank=True, help_text="the rule applied, commission, snapshot")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_zero"),
+            models.CheckConstraint(
+                condition=(Q(kind="sale") & Q(amount__gt=0))
+                | (Q(kind="reversal") & Q(amount__lt=0))
+                | Q(kind="correction"),
+                name="entry_kind_sign",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["maker", "effective_at"]),
+            models.Index(fields=["maker", "period"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.currency} {self.amount} for {self.maker_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("ledger entries are never updated; post a correcting entry")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("ledger entries are never deleted; post a reversing entry")
+
+
+class MakerPeriodTotal(models.Model):
+    """Running sum of a maker's entries per month, kept in the transaction that posts them, so a balance
+    reads a few rows instead of years of entries."""
+
+    maker = models.ForeignKey("makers.Maker", on_delete=models.PROTECT, related_name="period_totals")
+    period = models.DateField()
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    entries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["maker", "period", "currency"], name="period_total_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.maker_id} {self.period:%Y-%m} {self.currency} {self.amount}"

@@ -1,0 +1,78 @@
+"""Reading the ledger: balances and earnings from the monthly totals, so no read scans years of entries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.utils import timezone
+
+from shop_extensions.ledger.models import Allocation, EarningEntry, MakerPeriodTotal
+from shop_extensions.makers.models import Maker
+
+
+def _month(moment: datetime) -> date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def maker_balance(*, maker: Maker, currency: str, as_of: datetime | None = None) -> Decimal:
+    """Everything the maker earned minus reversals (and, later, payouts), now or as of a moment."""
+    totals = MakerPeriodTotal.objects.filter(maker=maker, currency=currency)
+    if as_of is None:
+        return totals.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    month = _month(as_of)
+    before = totals.filter(period__lt=month).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    within = EarningEntry.objects.filter(
+        maker=maker, currency=currency, period=month, effective_at__lte=as_of
+    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    return before + within
+
+
+def maker_month_earnings(*, maker: Maker, currency: str, month: date) -> Decimal:
+    total = (
+        MakerPeriodTotal.objects.filter(maker=maker, currency=currency, period=month.replace(day=1))
+        .values_list("amount", flat=True)
+        .first()
+    )
+    return total if total is not None else Decimal(0)
+
+
+def maker_earnings_between(*, maker: Maker, currency: str, start: datetime, end: datetime) -> Decimal:
+    """Entries effective in [start, end) — for statements; the (maker, effective_at) index bounds the scan."""
+    entries = EarningEntry.objects.filter(
+        maker=maker, currency=currency, effective_at__gte=start, effective_at__lt=end
+    )
+    return entries.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def maker_entries(*, maker: Maker) -> QuerySet[EarningEntry]:
+    return (
+        EarningEntry.objects.filter(maker=maker)
+        .select_related("line", "order")
+        .order_by("-effective_at", "-pk")
+    )
+
+
+def unattributed_queue(*, initiative_id: int) -> QuerySet[Allocation]:
+    """Pieces sold that nobody could be found for, oldest first. Callers check the coordinator's access
+    (makers.selectors.coordinator_require) before calling."""
+    resolved = Allocation.objects.filter(resolves=OuterRef("pk"))
+    return (
+        Allocation.objects.filter(maker__isnull=True, line__order__initiative_id=initiative_id)
+        .exclude(Exists(resolved))
+        .select_related("line", "line__order")
+        .order_by("line__order__paid_at", "pk")
+    )
+
+
+def order_summary(*, saleor_order_id: str) -> dict[str, Any]:
+    """Per maker, what the ledger holds for one order (for the admin and tests)."""
+    rows = (
+        EarningEntry.objects.filter(order__saleor_order_id=saleor_order_id)
+        .values("maker_id")
+        .annotate(total=Sum("amount"))
+        .order_by("maker_id")
+    )
+    return {row["maker_id"]: row["total"] for row in rows}

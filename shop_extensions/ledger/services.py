@@ -1,0 +1,376 @@
+"""Turning Saleor order snapshots into ledger entries.
+
+Every order event is a snapshot of the order's cumulative state. Under a lock on the order's row we
+(1) attribute its lines once, at the first snapshot that shows it paid — lots first-in-first-out, then share
+rules, the rest to the coordinator's queue — and (2) reconcile: compute what each maker should hold from the
+newest snapshot and post only the difference. Repeats, reordering and duplicate ORDER_UPDATEDs change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from shop_extensions.catalog import selectors as catalog_selectors
+from shop_extensions.catalog import services as catalog_services
+from shop_extensions.core.errors import ValidationFailed
+from shop_extensions.core.logging import bind
+from shop_extensions.core.services import audit_event_record
+from shop_extensions.ledger.models import (
+    Allocation,
+    EarningEntry,
+    EntryKind,
+    LineStatus,
+    SaleLine,
+    SaleOrder,
+)
+from shop_extensions.ledger.snapshot import LineSnapshot, OrderSnapshot, parse_order
+from shop_extensions.ledger.splitting import percent_of, split
+from shop_extensions.ledger.targets import LineFacts, allocation_targets, kept_fractions
+from shop_extensions.makers.models import AttributionBase, Initiative
+from shop_extensions.saleor_app.models import Installation
+
+logger = logging.getLogger(__name__)
+PAID_EVENTS = {"order_fully_paid", "order_paid"}
+
+
+def order_webhook_handle(*, delivery: Any, payload: Any) -> None:
+    """The Saleor inbox handler for every order event (settings.SALEOR_WEBHOOK_HANDLERS)."""
+    order_snapshot_apply(
+        installation=delivery.installation,
+        snapshot=parse_order(payload),
+        event=delivery.event,
+        snapshot_key=delivery.event_key,
+    )
+
+
+def variant_deleted_handle(*, delivery: Any, payload: Any) -> None:
+    """Nothing to do: attribution was recorded at sale time and does not look variants up again."""
+    logger.info("variant deleted in Saleor; past attributions keep their recorded data")
+
+
+def _lock_order(installation: Installation, snapshot: OrderSnapshot) -> SaleOrder:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO ledger_saleorder (installation_id, saleor_order_id, number, channel_slug, currency,
+                   snapshot, snapshot_key, note, created_at)
+               VALUES (%s, %s, %s, %s, %s, '{}', '', '', now())
+               ON CONFLICT (installation_id, saleor_order_id) DO NOTHING""",
+            [installation.pk, snapshot.id, snapshot.number, snapshot.channel_slug, snapshot.currency],
+        )
+    return SaleOrder.objects.select_for_update().get(installation=installation, saleor_order_id=snapshot.id)
+
+
+def _is_newer(order: SaleOrder, snapshot: OrderSnapshot) -> bool:
+    if order.snapshot_at is None or snapshot.updated_at is None:
+        return True
+    if snapshot.updated_at != order.snapshot_at:
+        return snapshot.updated_at > order.snapshot_at
+    seen = order.snapshot.get("issued_at")
+    return seen is None or snapshot.issued_at is None or snapshot.issued_at.isoformat() >= seen
+
+
+def _initiative_for(installation: Installation, channel_slug: str) -> Initiative | None:
+    initiatives = Initiative.objects.filter(
+        channels__installation=installation, channels__channel_slug=channel_slug
+    )
+    found = list(initiatives[:2])
+    if len(found) == 1:
+        return found[0]
+    if (
+        not channel_slug
+    ):  # payload without channel: only unambiguous when the installation serves one initiative
+        only = list(Initiative.objects.filter(installation=installation)[:2])
+        return only[0] if len(only) == 1 else None
+    return None
+
+
+@transaction.atomic
+def order_snapshot_apply(
+    *, installation: Installation, snapshot: OrderSnapshot, event: str, snapshot_key: str
+) -> SaleOrder:
+    bind(order_id=snapshot.id, order_number=snapshot.number)
+    order = _lock_order(installation, snapshot)
+    newest = _is_newer(order, snapshot)
+    if newest:
+        order.snapshot = snapshot.refund_state()
+        order.snapshot_at = snapshot.updated_at
+        order.snapshot_key = snapshot_key[:300]
+    if order.initiative_id is None:
+        order.initiative = _initiative_for(installation, snapshot.channel_slug)
+        if order.initiative is None:
+            order.note = (
+                f"no initiative sells through channel {snapshot.channel_slug!r}; linked later, re-run"
+            )
+            order.save()
+            logger.error(
+                "order in a channel no initiative is linked to", extra={"channel": snapshot.channel_slug}
+            )
+            return order
+    initiative = order.initiative
+    assert initiative is not None
+    if order.attributed_at is None:
+        paid = snapshot.was_fully_paid or (
+            event == "order_paid" and initiative.attribute_partial_payments and snapshot.partly_paid
+        )
+        if not paid:
+            order.note = "waiting for payment" if newest else order.note
+            order.save()
+            return order
+        order.attributed_at = timezone.now()
+        order.paid_at = snapshot.issued_at or timezone.now()
+        order.currency = snapshot.currency or initiative.currency
+    # Lines are attributed the first time a paid snapshot shows them (edits of unconfirmed orders add lines).
+    added = _attribute_new_lines(order, snapshot, initiative)
+    order.note = ""
+    order.save()
+    if newest or added:
+        _reconcile(order, snapshot_key=snapshot_key, effective_at=snapshot.issued_at or timezone.now())
+    else:
+        logger.info("older snapshot ignored", extra={"snapshot_key": snapshot_key})
+    return order
+
+
+def _line_base(line: LineSnapshot, initiative: Initiative) -> Decimal:
+    return line.net_total if initiative.attribution_base == AttributionBase.NET else line.gross_total
+
+
+def _attribute_new_lines(order: SaleOrder, snapshot: OrderSnapshot, initiative: Initiative) -> int:
+    """Record each line not yet recorded as sold, with its makers (the order row is locked)."""
+    known = set(order.lines.values_list("saleor_line_id", flat=True))
+    new_lines = [line for line in snapshot.lines if line.id not in known]
+    assert order.paid_at is not None
+    for line in new_lines:
+        _attribute_line(order, line, initiative, order.currency, order.paid_at)
+    if new_lines:
+        audit_event_record(
+            actor="system:ledger",
+            action="order.attributed",
+            subject_type="sale_order",
+            subject_id=str(order.pk),
+            data={"saleor_order_id": order.saleor_order_id, "lines": [line.id for line in new_lines]},
+        )
+    return len(new_lines)
+
+
+def _attribute_line(
+    order: SaleOrder, line: LineSnapshot, initiative: Initiative, currency: str, sold_at: datetime
+) -> None:
+    base = max(_line_base(line, initiative), Decimal(0))
+    rule = catalog_selectors.rule_for(
+        initiative=initiative,
+        saleor_variant_id=line.variant_id,
+        saleor_product_id=line.product_id,
+        at=sold_at,
+    )
+    commission_pct = (
+        rule.commission_percent
+        if rule and rule.commission_percent is not None
+        else initiative.default_commission_percent
+    )
+    commission = percent_of(base, commission_pct, currency)
+    line_key = f"{order.installation_id}:{line.id}"
+    lots: list[tuple[Any, int]] = []
+    if line.variant_id and line.quantity > 0:
+        lots = catalog_services.lots_consume_fifo(
+            initiative=initiative,
+            saleor_variant_id=line.variant_id,
+            quantity=line.quantity,
+            order_line_key=line_key,
+            idempotency_prefix=f"sale:{line_key}",
+        )
+    from_lots = sum(qty for _, qty in lots)
+    rest = line.quantity - from_lots
+    shares = list(rule.shares.all()) if rule and rest > 0 else []
+
+    # Weights in pieces: lot pieces, the rest by share, and what nobody could be found for.
+    parts: list[tuple[Any, Any, Any, Fraction]] = [(lot.maker, lot, None, Fraction(qty)) for lot, qty in lots]
+    parts += [(share.maker, None, rule, Fraction(rest) * Fraction(share.percent) / 100) for share in shares]
+    unassigned = Fraction(rest) if rest > 0 and not shares else Fraction(0)
+    if unassigned:
+        parts.append((None, None, None, unassigned))
+
+    if line.is_gift:
+        status = LineStatus.GIFT
+    elif base == 0:
+        status = LineStatus.ZERO
+    elif unassigned == line.quantity:
+        status = LineStatus.UNATTRIBUTED
+    elif unassigned:
+        status = LineStatus.PARTLY_UNATTRIBUTED
+    else:
+        status = LineStatus.ATTRIBUTED
+    sale_line = SaleLine.objects.create(
+        order=order,
+        saleor_line_id=line.id,
+        saleor_variant_id=line.variant_id,
+        saleor_product_id=line.product_id,
+        sku=line.sku,
+        product_name=line.product_name[:300],
+        variant_name=line.variant_name[:300],
+        quantity=line.quantity,
+        gross_amount=line.gross_total,
+        base_amount=base,
+        commission_percent=commission_pct,
+        commission_amount=commission,
+        currency=currency,
+        is_gift=line.is_gift,
+        status=status,
+        rule=rule,
+    )
+    if status in (LineStatus.GIFT, LineStatus.ZERO) or not parts:
+        return
+    amounts = split(base - commission, [weight for *_, weight in parts], currency)
+    Allocation.objects.bulk_create(
+        Allocation(
+            line=sale_line,
+            maker=maker,
+            lot=lot,
+            rule=part_rule,
+            quantity=Decimal(weight.numerator) / Decimal(weight.denominator),
+            amount=amount,
+        )
+        for (maker, lot, part_rule, weight), amount in zip(parts, amounts, strict=True)
+    )
+
+
+def _period(moment: datetime) -> date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def _reconcile(order: SaleOrder, *, snapshot_key: str, effective_at: datetime) -> None:
+    lines = list(order.lines.prefetch_related("allocations"))
+    kept = kept_fractions(
+        [LineFacts(line.saleor_line_id, line.quantity, line.gross_amount) for line in lines], order.snapshot
+    )
+    held = dict(
+        EarningEntry.objects.filter(order=order)
+        .values("allocation_id")
+        .annotate(total=Sum("amount"))
+        .values_list("allocation_id", "total")
+    )
+    entries: list[EarningEntry] = []
+    for line in lines:
+        allocations = list(line.allocations.all())
+        resolved = {a.resolves_id for a in allocations if a.resolves_id}
+        live = [
+            a for a in allocations if a.pk not in resolved
+        ]  # a resolved queue part lives on in its children
+        targets = allocation_targets(
+            line.makers_amount, kept[line.saleor_line_id], [a.amount for a in live], line.currency
+        )
+        for allocation, target in zip(live, targets, strict=True):
+            if allocation.maker_id is None:
+                continue  # waits in the coordinator's queue
+            current = held.get(allocation.pk) or Decimal(0)
+            diff = target - current
+            if diff == 0:
+                continue
+            if current == 0 and diff > 0 and allocation.pk not in held:
+                kind = EntryKind.SALE
+            else:
+                kind = EntryKind.REVERSAL if diff < 0 else EntryKind.CORRECTION
+            pieces = allocation.quantity * diff / allocation.amount if allocation.amount else Decimal(0)
+            when = order.paid_at if kind == EntryKind.SALE and order.paid_at else effective_at
+            entries.append(
+                EarningEntry(
+                    maker_id=allocation.maker_id,
+                    initiative_id=order.initiative_id,
+                    kind=kind,
+                    amount=diff,
+                    currency=line.currency,
+                    quantity=pieces.quantize(Decimal("0.0001")),
+                    order=order,
+                    line=line,
+                    allocation=allocation,
+                    lot_id=allocation.lot_id,
+                    effective_at=when,
+                    period=_period(when),
+                    idempotency_key=f"{order.installation_id}:{allocation.pk}:{kind}:{snapshot_key}"[:300],
+                    detail={
+                        "saleor_order_id": order.saleor_order_id,
+                        "saleor_line_id": line.saleor_line_id,
+                        "rule_id": allocation.rule_id,
+                        "lot_id": allocation.lot_id,
+                        "commission_percent": str(line.commission_percent),
+                        "snapshot": snapshot_key,
+                    },
+                )
+            )
+    entries_post(entries=entries)
+
+
+def entries_post(*, entries: Iterable[EarningEntry]) -> list[EarningEntry]:
+    """Insert entries and move the makers' month totals in the same transaction."""
+    entries = list(entries)
+    if not entries:
+        return []
+    created = EarningEntry.objects.bulk_create(entries)
+    totals: dict[tuple[int, date, str], tuple[Decimal, int]] = defaultdict(lambda: (Decimal(0), 0))
+    for entry in created:
+        amount, count = totals[(entry.maker_id, entry.period, entry.currency)]
+        totals[(entry.maker_id, entry.period, entry.currency)] = (amount + entry.amount, count + 1)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            """INSERT INTO ledger_makerperiodtotal (maker_id, period, currency, amount, entries)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (maker_id, period, currency) DO UPDATE
+               SET amount = ledger_makerperiodtotal.amount + EXCLUDED.amount,
+                   entries = ledger_makerperiodtotal.entries + EXCLUDED.entries""",
+            [
+                (maker, period, currency, amount, count)
+                for (maker, period, currency), (amount, count) in totals.items()
+            ],
+        )
+    return created
+
+
+@transaction.atomic
+def unattributed_resolve(
+    *, allocation_id: int, initiative_id: int, shares: list[tuple[Any, Decimal]], actor: str
+) -> list[Allocation]:
+    """A coordinator names the maker(s) of pieces nobody could be found for; their entries are posted now,
+    for what of the sale still stands."""
+    queued = Allocation.objects.select_related("line__order").get(pk=allocation_id)
+    order = SaleOrder.objects.select_for_update().get(pk=queued.line.order_id)
+    if order.initiative_id != initiative_id:
+        raise ValidationFailed("this sale belongs to another initiative")
+    if queued.maker_id is not None or Allocation.objects.filter(resolves=queued).exists():
+        raise ValidationFailed("these pieces have already been attributed")
+    if not shares or sum(percent for _, percent in shares) != Decimal(100):
+        raise ValidationFailed("the shares must add up to 100%")
+    if any(maker.initiative_id != initiative_id for maker, _ in shares):
+        raise ValidationFailed("every maker must belong to the initiative")
+    amounts = split(queued.amount, [percent for _, percent in shares], queued.line.currency)
+    children = Allocation.objects.bulk_create(
+        Allocation(
+            line=queued.line,
+            maker=maker,
+            quantity=(queued.quantity * percent / 100).quantize(Decimal("0.0001")),
+            amount=amount,
+            resolves=queued,
+            resolved_at=timezone.now(),
+        )
+        for (maker, percent), amount in zip(shares, amounts, strict=True)
+    )
+    audit_event_record(
+        actor=actor,
+        action="unattributed.resolved",
+        subject_type="allocation",
+        subject_id=str(queued.pk),
+        data={
+            "shares": [[maker.pk, str(percent)] for maker, percent in shares],
+            "order": order.saleor_order_id,
+        },
+    )
+    _reconcile(order, snapshot_key=f"resolve:{queued.pk}", effective_at=timezone.now())
+    return children

@@ -1,0 +1,215 @@
+"""`make bench` (part 2): attribution throughput and balance reads.
+
+1. 50,000 order lines (a realistic mix: a third of the variants have production lots, the rest share rules
+   with one to three makers) turned into ledger entries through the same service the webhook handler calls,
+   against a plain bulk_create of the same number of entry rows, in the same run.
+   Goal (issue 3): >= 2,000 lines/s and >= 30% of the plain insert rate.
+2. A maker's current balance and month earnings with 100,000 entries in their history: < 5 ms per query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+DB_NAME = "rode_draad_bench_ledger"
+
+
+def fresh_database() -> str:
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        from backend.embedded_db import database_url as embedded
+        from backend.settings.env import CONFIG
+
+        base = embedded(CONFIG.embedded_pg_dir.with_name("pgdata-bench"), "postgres")
+    admin = re.sub(r"(postgres(?:ql)?://[^/]*)/[^/?]*", r"\1/postgres", base, count=1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    return re.sub(r"(postgres(?:ql)?://[^/]*)/[^/?]*", rf"\1/{DB_NAME}", base, count=1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=50_000)
+    parser.add_argument("--history", type=int, default=100_000)
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = fresh_database()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "backend.settings.dev"
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    results = {**attribution(args.lines), **balance_reads(args.history)}
+    print(json.dumps(results, indent=2))
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "ledger.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def attribution(total_lines: int) -> dict[str, object]:
+    from django.db import connection
+    from django.utils import timezone
+
+    from shop_extensions.catalog.models import AttributionRule, AttributionShare, ProductionLot
+    from shop_extensions.core import crypto
+    from shop_extensions.ledger.models import EarningEntry
+    from shop_extensions.ledger.services import order_snapshot_apply
+    from shop_extensions.ledger.snapshot import parse_order
+    from shop_extensions.makers.models import Initiative, Maker, SalesChannel
+    from shop_extensions.saleor_app.models import Installation
+    from tests.ledger.builders import Line, Order, Step, payload
+
+    rng = random.Random(29)
+    now = timezone.now()
+    installation = Installation.objects.create(
+        api_url="https://bench.saleor.test/graphql/", app_id="A", token_encrypted=crypto.encrypt("t"), jwks={},
+        jwks_fetched_at=now, installed_at=now,
+    )  # fmt: skip
+    initiative = Initiative.objects.create(name="Bench", legal_name="Bench", installation=installation)
+    SalesChannel.objects.create(installation=installation, initiative=initiative, channel_slug="atelier-west")
+    makers = [
+        Maker.objects.create(
+            initiative=initiative, display_name=f"M{i}", email=f"m{i}@x.org", internal_reference=f"{i}"
+        )
+        for i in range(20)
+    ]
+    variants = [f"V{i}" for i in range(60)]
+    for n, variant in enumerate(variants):
+        rule = AttributionRule.objects.create(initiative=initiative, saleor_variant_id=variant,
+                                              valid_from=now - timedelta(days=400))  # fmt: skip
+        chosen = rng.sample(makers, rng.randint(1, 3))
+        percents = {1: ["100"], 2: ["60", "40"], 3: ["33.34", "33.33", "33.33"]}[len(chosen)]
+        for maker, pct in zip(chosen, percents, strict=True):
+            AttributionShare.objects.create(rule=rule, maker=maker, percent=Decimal(pct))
+        if n % 3 == 0:  # a third of the variants are made in lots
+            for k in range(4):
+                ProductionLot.objects.create(
+                    initiative=initiative, maker=rng.choice(makers), saleor_variant_id=variant,
+                    quantity=total_lines // 10, idempotency_key=f"lot-{variant}-{k}",
+                    booked_at=now - timedelta(days=300 - k), stock_sync="synced",
+                )  # fmt: skip
+
+    orders = []
+    made = 0
+    while made < total_lines:
+        lines = [
+            Line(
+                f"L{made + i}", rng.choice(variants), rng.randint(1, 3), Decimal(rng.randint(500, 4000)) / 100
+            )
+            for i in range(min(rng.randint(1, 4), total_lines - made))
+        ]
+        made += len(lines)
+        order = Order(f"O{len(orders)}", lines)
+        orders.append(payload(order, Step("order_fully_paid", charged=order.total)))
+
+    started = time.perf_counter()
+    for body in orders:
+        order_snapshot_apply(installation=installation, snapshot=parse_order(json_roundtrip(body)),
+                             event="order_fully_paid", snapshot_key=f"k:{body['order']['id']}")  # fmt: skip
+    attribution_seconds = time.perf_counter() - started
+    entries = EarningEntry.objects.count()
+
+    template = EarningEntry.objects.order_by("pk").first()
+    assert template is not None
+    plain_rows = [
+        EarningEntry(maker_id=template.maker_id, initiative_id=initiative.pk, kind="sale", amount=Decimal("1.00"),
+                     currency="EUR", effective_at=now, period=now.date().replace(day=1),
+                     idempotency_key=f"plain-{i}")
+        for i in range(total_lines)
+    ]  # fmt: skip
+    started = time.perf_counter()
+    EarningEntry.objects.bulk_create(plain_rows, batch_size=1000)
+    plain_seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    lines_per_s = total_lines / attribution_seconds
+    plain_per_s = total_lines / plain_seconds
+    return {
+        "lines": total_lines,
+        "orders": len(orders),
+        "entries_posted": entries,
+        "attribution_lines_per_s": round(lines_per_s, 1),
+        "plain_bulk_create_rows_per_s": round(plain_per_s, 1),
+        "attribution_over_plain": round(lines_per_s / plain_per_s, 3),
+    }
+
+
+def json_roundtrip(body: dict) -> dict:
+    """As the webhook handler sees it: parsed from JSON text with Decimal amounts."""
+    return json.loads(json.dumps(body, default=str), parse_float=Decimal)
+
+
+def balance_reads(history: int) -> dict[str, object]:
+    from django.utils import timezone
+
+    from shop_extensions.ledger import selectors
+    from shop_extensions.ledger.models import EarningEntry
+    from shop_extensions.ledger.services import entries_post
+    from shop_extensions.makers.models import Initiative, Maker
+
+    initiative = Initiative.objects.get(name="Bench")
+    maker = Maker.objects.create(
+        initiative=initiative, display_name="Veteran", email="v@x.org", internal_reference="v"
+    )
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    step = (datetime(2026, 11, 1, tzinfo=UTC) - start) / history
+    batch: list[EarningEntry] = []
+    for i in range(history):
+        when = start + step * i
+        batch.append(EarningEntry(maker=maker, initiative=initiative, kind="sale", amount=Decimal("2.50"),
+                                  currency="EUR", effective_at=when,
+                                  period=timezone.localtime(when).date().replace(day=1),
+                                  idempotency_key=f"hist-{i}"))  # fmt: skip
+        if len(batch) == 5000:
+            entries_post(entries=batch)
+            batch = []
+    entries_post(entries=batch)
+
+    def timed(fn, n: int = 300) -> float:
+        samples = []
+        for _ in range(n):
+            t = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - t) * 1000)
+        return statistics.median(samples)
+
+    month = timezone.localdate().replace(day=1)
+    balance = selectors.maker_balance(maker=maker, currency="EUR")
+    assert balance == Decimal("2.50") * history, balance
+    return {
+        "history_entries": history,
+        "balance_ms_median": round(timed(lambda: selectors.maker_balance(maker=maker, currency="EUR")), 3),
+        "balance_as_of_ms_median": round(
+            timed(
+                lambda: selectors.maker_balance(
+                    maker=maker, currency="EUR", as_of=timezone.now() - timedelta(days=400)
+                )
+            ),
+            3,
+        ),
+        "month_earnings_ms_median": round(
+            timed(lambda: selectors.maker_month_earnings(maker=maker, currency="EUR", month=month)), 3
+        ),
+    }
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())
