@@ -119,6 +119,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "saleor_app.inbox_sweep",
         "schedule": timedelta(seconds=60),
     },
+    "catalog-stock-sync-retry": {
+        "task": "catalog.lots_stock_sync_retry",
+        "schedule": timedelta(minutes=5),
+    },
     "ledger-unattributed-digest": {
         "task": "ledger.unattributed_digest",
         "schedule": timedelta(days=1),
@@ -163,7 +167,14 @@ LOGGING = {
 # transaction that marks the inbox row processed. Apps add their handlers here, not through signals.
 SALEOR_WEBHOOK_HANDLERS: dict[str, str] = {
     **dict.fromkeys(
-        ["order_fully_paid", "order_paid", "order_refunded", "order_fully_refunded", "order_cancelled", "order_updated"],
+        [
+            "order_fully_paid",
+            "order_paid",
+            "order_refunded",
+            "order_fully_refunded",
+            "order_cancelled",
+            "order_updated",
+        ],
         "shop_extensions.ledger.services.order_webhook_handle",
     ),
     "product_variant_deleted": "shop_extensions.ledger.services.variant_deleted_handle",

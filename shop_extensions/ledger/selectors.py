@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
@@ -67,7 +66,7 @@ def unattributed_queue(*, initiative_id: int) -> QuerySet[Allocation]:
     )
 
 
-def order_summary(*, saleor_order_id: str) -> dict[str, Any]:
+def order_summary(*, saleor_order_id: str) -> dict[int, Decimal]:
     """Per maker, what the ledger holds for one order (for the admin and tests)."""
     rows = (
         EarningEntry.objects.filter(order__saleor_order_id=saleor_order_id)

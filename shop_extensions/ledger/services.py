@@ -248,6 +248,8 @@ def _period(moment: datetime) -> date:
 
 
 def _reconcile(order: SaleOrder, *, snapshot_key: str, effective_at: datetime) -> None:
+    initiative_id = order.initiative_id
+    assert initiative_id is not None, "only attributed orders are reconciled"
     lines = list(order.lines.prefetch_related("allocations"))
     kept = kept_fractions(
         [LineFacts(line.saleor_line_id, line.quantity, line.gross_amount) for line in lines], order.snapshot
@@ -284,7 +286,7 @@ def _reconcile(order: SaleOrder, *, snapshot_key: str, effective_at: datetime) -
             entries.append(
                 EarningEntry(
                     maker_id=allocation.maker_id,
-                    initiative_id=order.initiative_id,
+                    initiative_id=initiative_id,
                     kind=kind,
                     amount=diff,
                     currency=line.currency,

@@ -50,7 +50,9 @@ def holdings() -> dict[str, Decimal]:
     out: dict[str, Decimal] = defaultdict(lambda: D(0))
     for row in rows:
         out[row["order__number"]] += row["total"]
-    return {number: amount for number, amount in out.items() if amount != 0}  # never posted == posted and reversed
+    return {
+        number: amount for number, amount in out.items() if amount != 0
+    }  # never posted == posted and reversed
 
 
 def replay(apply, deliveries) -> dict[str, Decimal]:
