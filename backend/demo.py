@@ -29,6 +29,8 @@ BIN = Path(sys.executable).parent
 def _free_port(preferred: int) -> int:
     for port in (preferred, 0):
         with socket.socket() as sock:
+            # As the servers will: a port whose last connections linger in TIME_WAIT is still free.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
@@ -164,6 +166,12 @@ class Demo:
         if not response.is_success:
             raise RuntimeError(f"the sandbox could not install the app: {response.text}")
         print(f"Installed the app into the sandbox from {manifest_url}")
+        subprocess.run(
+            [str(BIN / "python"), "manage.py", "seed_demo", "--saleor-api-url", f"{self.sandbox}/graphql/"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+        )
         for _ in range(self.orders):
             response = httpx.post(f"{self.sandbox}/sandbox/orders", json={}, timeout=120)
             if not response.is_success:
@@ -187,9 +195,19 @@ class Demo:
             done = rows.filter(status=DeliveryStatus.PROCESSED).count()
             if done and not pending:
                 print(f"Webhooks received, verified and processed by the worker: {done}")
+                self._ledger_summary()
                 return done
             time.sleep(0.5)
         raise RuntimeError("webhooks were not all processed in time; see .local/worker.log")
+
+    def _ledger_summary(self) -> None:
+        from shop_extensions.ledger.selectors import maker_balance
+        from shop_extensions.makers.models import Maker
+
+        print("Makers' earnings in the ledger (after the initiative's commission):")
+        for maker in Maker.objects.select_related("initiative").order_by("internal_reference"):
+            balance = maker_balance(maker=maker, currency=maker.initiative.currency)
+            print(f"  {maker.display_name:<10} {maker.initiative.currency} {balance}")
 
     def summary(self) -> None:
         password = self.password_file.read_text().strip() if self.password_file.exists() else "(set earlier)"

@@ -183,7 +183,7 @@ SALEOR_WEBHOOK_HANDLERS: dict[str, str] = {
 HEALTH_CHECKS: dict[str, str] = {"saleor": "shop_extensions.saleor_app.selectors.installations_health"}
 
 # `manage.py seed_demo`: each app's demo data, called in order with stdout=.
-DEMO_SEEDERS: list[str] = []
+DEMO_SEEDERS: list[str] = ["shop_extensions.catalog.demo.seed"]
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "Rode Draad <noreply@rodedraad.example>"

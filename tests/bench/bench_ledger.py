@@ -31,9 +31,10 @@ def fresh_database() -> str:
     base = os.environ.get("DATABASE_URL")
     if not base:
         from backend.embedded_db import database_url as embedded
-        from backend.settings.env import CONFIG
 
-        base = embedded(CONFIG.embedded_pg_dir.with_name("pgdata-bench"), "postgres")
+        # Not backend.settings.env.CONFIG: importing it now would freeze the environment before DATABASE_URL is set.
+        pgdata = Path(os.environ.get("EMBEDDED_PG_DIR") or ROOT / ".local" / "pgdata")
+        base = embedded(pgdata.with_name("pgdata-bench"), "postgres")
     admin = re.sub(r"(postgres(?:ql)?://[^/]*)/[^/?]*", r"\1/postgres", base, count=1)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
@@ -47,7 +48,7 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=100_000)
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = fresh_database()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "backend.settings.dev"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "backend.settings.test"  # DEBUG off, no query log
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     import django
 

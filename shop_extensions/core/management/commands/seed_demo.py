@@ -19,6 +19,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--password-file", help="where the coordinator's generated password is kept")
+        parser.add_argument("--saleor-api-url", help="the installed Saleor whose catalogue the demo sells")
 
     def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()
@@ -39,5 +40,5 @@ class Command(BaseCommand):
                     with open(options["password_file"], "w") as handle:
                         handle.write(password)
                 self.stdout.write("created the coordinator account")
-            for path in settings.DEMO_SEEDERS:
-                import_string(path)(stdout=self.stdout)
+        for path in settings.DEMO_SEEDERS:  # each seeder manages its own transactions (stock sync to Saleor)
+            import_string(path)(stdout=self.stdout, saleor_api_url=options["saleor_api_url"])
