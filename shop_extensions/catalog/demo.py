@@ -44,7 +44,7 @@ def seed(*, stdout: Any, saleor_api_url: str | None = None, **_: Any) -> None:
         products = [edge.node for edge in client.catalogue_products(first=100).products.edges]  # type: ignore[union-attr]
         first_variant = products[0].variants[0].id  # type: ignore[index]
         stocks = client.variant_stocks(id=first_variant).product_variant
-        warehouse_id = stocks.stocks[0].warehouse.id if stocks and stocks.stocks else ""  # type: ignore[index,union-attr]
+        warehouse_id = stocks.stocks[0].warehouse.id if stocks and stocks.stocks else ""
 
     # One demo atelier per Saleor it is installed in (a sandbox on another port is another Saleor).
     initiative = Initiative.objects.filter(installation=installation).first() or initiative_create(
