@@ -106,3 +106,49 @@ def lots_for_variant(*, user: Any, initiative_id: int, saleor_variant_id: str) -
         .select_related("maker")
         .order_by("booked_at", "pk")
     )
+
+
+def rules_for_many(
+    *, initiative: Initiative, targets: list[tuple[str, str]], at: datetime
+) -> dict[tuple[str, str], AttributionRule | None]:
+    """``rule_for`` for many (variant id, product id) pairs in two queries: the rules valid at ``at`` for any
+    of them, with shares and makers; then the same choice per pair (variant rule first, newest first)."""
+    variant_ids = {variant for variant, _ in targets if variant}
+    product_ids = {product for _, product in targets if product}
+    if not variant_ids and not product_ids:
+        return dict.fromkeys(targets)
+    candidates = list(
+        AttributionRule.objects.filter(
+            Q(saleor_variant_id__in=variant_ids) | Q(saleor_product_id__in=product_ids),
+            initiative=initiative,
+            valid_from__lte=at,
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
+        .order_by("-valid_from", "-pk")
+        .prefetch_related(
+            Prefetch("shares", queryset=AttributionShare.objects.select_related("maker").order_by("pk"))
+        )
+    )
+    by_variant: dict[str, AttributionRule] = {}
+    by_product: dict[str, AttributionRule] = {}
+    for rule in candidates:  # newest first: keep the first seen
+        if rule.saleor_variant_id:
+            by_variant.setdefault(rule.saleor_variant_id, rule)
+        else:
+            by_product.setdefault(rule.saleor_product_id, rule)
+    return {
+        (variant, product): by_variant.get(variant) or by_product.get(product) for variant, product in targets
+    }
+
+
+def variants_with_lots(*, initiative: Initiative, saleor_variant_ids: set[str]) -> set[str]:
+    """Which of these variants have delivery lots at all (the rest skip first-in-first-out)."""
+    if not saleor_variant_ids:
+        return set()
+    return set(
+        ProductionLot.objects.filter(
+            initiative=initiative, saleor_variant_id__in=saleor_variant_ids, kind=LotKind.DELIVERY
+        )
+        .values_list("saleor_variant_id", flat=True)
+        .distinct()
+    )

@@ -145,33 +145,55 @@ def _line_base(line: LineSnapshot, initiative: Initiative) -> Decimal:
 
 
 def _attribute_new_lines(order: SaleOrder, snapshot: OrderSnapshot, initiative: Initiative) -> int:
-    """Record each line not yet recorded as sold, with its makers (the order row is locked)."""
+    """Record each line not yet recorded as sold, with its makers (the order row is locked). Rules and lot
+    presence are read once for the whole order; lines and allocations are inserted in bulk."""
     known = set(order.lines.values_list("saleor_line_id", flat=True))
     new_lines = [line for line in snapshot.lines if line.id not in known]
+    if not new_lines:
+        return 0
     assert order.paid_at is not None
-    for line in new_lines:
-        _attribute_line(order, line, initiative, order.currency, order.paid_at)
-    if new_lines:
-        audit_event_record(
-            actor="system:ledger",
-            action="order.attributed",
-            subject_type="sale_order",
-            subject_id=str(order.pk),
-            data={"saleor_order_id": order.saleor_order_id, "lines": [line.id for line in new_lines]},
+    rules = catalog_selectors.rules_for_many(
+        initiative=initiative,
+        targets=[(line.variant_id, line.product_id) for line in new_lines],
+        at=order.paid_at,
+    )
+    with_lots = catalog_selectors.variants_with_lots(
+        initiative=initiative, saleor_variant_ids={line.variant_id for line in new_lines if line.variant_id}
+    )
+    planned = [
+        _plan_line(
+            order, line, initiative, rules[(line.variant_id, line.product_id)], line.variant_id in with_lots
         )
+        for line in new_lines
+    ]
+    sale_lines = SaleLine.objects.bulk_create([sale_line for sale_line, _ in planned])
+    Allocation.objects.bulk_create(
+        allocation
+        for sale_line, (_, allocations) in zip(sale_lines, planned, strict=True)
+        for allocation in _with_line(allocations, sale_line)
+    )
+    audit_event_record(
+        actor="system:ledger",
+        action="order.attributed",
+        subject_type="sale_order",
+        subject_id=str(order.pk),
+        data={"saleor_order_id": order.saleor_order_id, "lines": [line.id for line in new_lines]},
+    )
     return len(new_lines)
 
 
-def _attribute_line(
-    order: SaleOrder, line: LineSnapshot, initiative: Initiative, currency: str, sold_at: datetime
-) -> None:
+def _with_line(allocations: list[Allocation], sale_line: SaleLine) -> list[Allocation]:
+    for allocation in allocations:
+        allocation.line = sale_line
+    return allocations
+
+
+def _plan_line(
+    order: SaleOrder, line: LineSnapshot, initiative: Initiative, rule: Any, has_lots: bool
+) -> tuple[SaleLine, list[Allocation]]:
+    """The sale line and its allocations (not saved yet); consumes lot pieces first-in-first-out."""
+    currency = order.currency
     base = max(_line_base(line, initiative), Decimal(0))
-    rule = catalog_selectors.rule_for(
-        initiative=initiative,
-        saleor_variant_id=line.variant_id,
-        saleor_product_id=line.product_id,
-        at=sold_at,
-    )
     commission_pct = (
         rule.commission_percent
         if rule and rule.commission_percent is not None
@@ -180,7 +202,7 @@ def _attribute_line(
     commission = percent_of(base, commission_pct, currency)
     line_key = f"{order.installation_id}:{line.id}"
     lots: list[tuple[Any, int]] = []
-    if line.variant_id and line.quantity > 0:
+    if has_lots and line.quantity > 0:
         lots = catalog_services.lots_consume_fifo(
             initiative=initiative,
             saleor_variant_id=line.variant_id,
@@ -209,7 +231,7 @@ def _attribute_line(
         status = LineStatus.PARTLY_UNATTRIBUTED
     else:
         status = LineStatus.ATTRIBUTED
-    sale_line = SaleLine.objects.create(
+    sale_line = SaleLine(
         order=order,
         saleor_line_id=line.id,
         saleor_variant_id=line.variant_id,
@@ -228,11 +250,10 @@ def _attribute_line(
         rule=rule,
     )
     if status in (LineStatus.GIFT, LineStatus.ZERO) or not parts:
-        return
+        return sale_line, []
     amounts = split(base - commission, [weight for *_, weight in parts], currency)
-    Allocation.objects.bulk_create(
+    return sale_line, [
         Allocation(
-            line=sale_line,
             maker=maker,
             lot=lot,
             rule=part_rule,
@@ -240,7 +261,7 @@ def _attribute_line(
             amount=amount,
         )
         for (maker, lot, part_rule, weight), amount in zip(parts, amounts, strict=True)
-    )
+    ]
 
 
 def _period(moment: datetime) -> date:
