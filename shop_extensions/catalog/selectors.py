@@ -152,3 +152,11 @@ def variants_with_lots(*, initiative: Initiative, saleor_variant_ids: set[str]) 
         .values_list("saleor_variant_id", flat=True)
         .distinct()
     )
+
+
+def line_pieces_returned(*, order_line_key: str) -> int:
+    """Pieces of an order line already given back to lots (the negative consumptions)."""
+    total = LotConsumption.objects.filter(order_line_key=order_line_key, quantity__lt=0).aggregate(
+        total=Sum("quantity")
+    )["total"]
+    return -int(total or 0)

@@ -35,7 +35,7 @@ from shop_extensions.ledger.models import (
 )
 from shop_extensions.ledger.snapshot import LineSnapshot, OrderSnapshot, parse_order
 from shop_extensions.ledger.splitting import percent_of, split
-from shop_extensions.ledger.targets import LineFacts, allocation_targets, kept_fractions
+from shop_extensions.ledger.targets import LineFacts, allocation_targets, kept_fractions, pieces_back
 from shop_extensions.makers.models import AttributionBase, Initiative
 from shop_extensions.saleor_app.models import Installation
 
@@ -272,9 +272,8 @@ def _reconcile(order: SaleOrder, *, snapshot_key: str, effective_at: datetime) -
     initiative_id = order.initiative_id
     assert initiative_id is not None, "only attributed orders are reconciled"
     lines = list(order.lines.prefetch_related("allocations"))
-    kept = kept_fractions(
-        [LineFacts(line.saleor_line_id, line.quantity, line.gross_amount) for line in lines], order.snapshot
-    )
+    facts = [LineFacts(line.saleor_line_id, line.quantity, line.gross_amount) for line in lines]
+    kept = kept_fractions(facts, order.snapshot)
     held = dict(
         EarningEntry.objects.filter(order=order)
         .values("allocation_id")
@@ -285,9 +284,7 @@ def _reconcile(order: SaleOrder, *, snapshot_key: str, effective_at: datetime) -
     for line in lines:
         allocations = list(line.allocations.all())
         resolved = {a.resolves_id for a in allocations if a.resolves_id}
-        live = [
-            a for a in allocations if a.pk not in resolved
-        ]  # a resolved queue part lives on in its children
+        live = [a for a in allocations if a.pk not in resolved]  # a resolved queue part lives in its children
         targets = allocation_targets(
             line.makers_amount, kept[line.saleor_line_id], [a.amount for a in live], line.currency
         )
@@ -329,7 +326,33 @@ def _reconcile(order: SaleOrder, *, snapshot_key: str, effective_at: datetime) -
                     },
                 )
             )
-    entries_post(entries=entries)
+    posted = entries_post(entries=entries)
+    if posted:
+        audit_event_record(
+            actor="system:ledger",
+            action="order.reconciled",
+            subject_type="sale_order",
+            subject_id=str(order.pk),
+            data={"snapshot": snapshot_key, "entries": [[e.maker_id, e.kind, str(e.amount)] for e in posted]},
+        )
+    _return_pieces(order, lines, facts)
+
+
+def _return_pieces(order: SaleOrder, lines: list[SaleLine], facts: list[LineFacts]) -> None:
+    """Give pieces that came back to the lots they were sold from (cancellations, removed lines, and refunds
+    when the initiative's policy says so). Cumulative, so each level is returned once."""
+    initiative = order.initiative
+    assert initiative is not None
+    back = pieces_back(facts, order.snapshot, refunds_count=initiative.return_refunded_pieces_to_lots)
+    for line in lines:
+        if not back[line.saleor_line_id] or not any(a.lot_id for a in line.allocations.all()):
+            continue
+        key = f"{order.installation_id}:{line.saleor_line_id}"
+        due = back[line.saleor_line_id] - catalog_selectors.line_pieces_returned(order_line_key=key)
+        if due > 0:
+            catalog_services.lots_return(
+                order_line_key=key, quantity=due, idempotency_key=f"return:{key}:{back[line.saleor_line_id]}"
+            )
 
 
 def entries_post(*, entries: Iterable[EarningEntry]) -> list[EarningEntry]:

@@ -30,14 +30,13 @@ class LineFacts:
     gross_amount: Decimal
 
 
-def kept_fractions(lines: Sequence[LineFacts], state: Mapping[str, Any]) -> dict[str, Fraction]:
-    """For each line, the fraction of its sale that still stands (1 = nothing refunded, 0 = all)."""
-    if not state or state.get("cancelled"):
-        return {line.line_id: Fraction(0 if state.get("cancelled") else 1) for line in lines}
+def _standing_and_refunded(
+    lines: Sequence[LineFacts], state: Mapping[str, Any]
+) -> tuple[dict[str, int], dict[str, int], Fraction]:
+    """Pieces still on the order per line, pieces refunded per line (money-backed grants only), and the
+    refunded amount not explained by those grants."""
     refunded = max(Fraction(Decimal(state.get("total_refunded") or "0")), Fraction(0))
-    shipping = max(Fraction(Decimal(state.get("shipping_gross") or "0")), Fraction(0))
     granted: Mapping[str, int] = state.get("granted") or {}
-
     present: Mapping[str, int] | None = state.get("lines")
     standing = {
         line.line_id: line.quantity
@@ -57,10 +56,16 @@ def kept_fractions(lines: Sequence[LineFacts], state: Mapping[str, Any]) -> dict
         Fraction(0),
     )
     if granted_value > refunded:
-        refunded_qty = dict.fromkeys(refunded_qty, 0)
-        granted_value = Fraction(0)
-    residual = refunded - granted_value
+        return standing, dict.fromkeys(refunded_qty, 0), refunded
+    return standing, refunded_qty, refunded - granted_value
 
+
+def kept_fractions(lines: Sequence[LineFacts], state: Mapping[str, Any]) -> dict[str, Fraction]:
+    """For each line, the fraction of its sale that still stands (1 = nothing refunded, 0 = all)."""
+    if not state or state.get("cancelled"):
+        return {line.line_id: Fraction(0 if state.get("cancelled") else 1) for line in lines}
+    shipping = max(Fraction(Decimal(state.get("shipping_gross") or "0")), Fraction(0))
+    standing, refunded_qty, residual = _standing_and_refunded(lines, state)
     remaining = {
         line.line_id: (
             Fraction(standing[line.line_id] - refunded_qty[line.line_id], line.quantity)
@@ -75,6 +80,24 @@ def kept_fractions(lines: Sequence[LineFacts], state: Mapping[str, Any]) -> dict
     spread_over = remaining_value + shipping
     rho = min(Fraction(1), residual / spread_over) if spread_over > 0 else Fraction(0)
     return {line_id: fraction * (1 - rho) for line_id, fraction in remaining.items()}
+
+
+def pieces_back(
+    lines: Sequence[LineFacts], state: Mapping[str, Any], *, refunds_count: bool
+) -> dict[str, int]:
+    """Pieces that came back per line: all of a cancelled order's, those an edit removed, and — when the
+    initiative's policy says refunded goods return — the pieces of money-backed refund grants."""
+    if not state:
+        return {line.line_id: 0 for line in lines}
+    if state.get("cancelled"):
+        return {line.line_id: line.quantity for line in lines}
+    standing, refunded_qty, _ = _standing_and_refunded(lines, state)
+    return {
+        line.line_id: line.quantity
+        - standing[line.line_id]
+        + (refunded_qty[line.line_id] if refunds_count else 0)
+        for line in lines
+    }
 
 
 def allocation_targets(

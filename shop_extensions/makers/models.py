@@ -45,6 +45,10 @@ class Initiative(models.Model):
         default=False,
         help_text="attribute on ORDER_PAID for a partly paid order instead of waiting for full payment",
     )
+    return_refunded_pieces_to_lots = models.BooleanField(
+        default=False,
+        help_text="refunded pieces (granted refund lines) go back to the maker's lot, ready to sell again",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -238,3 +238,30 @@ def test_changed_shares_never_rewrite_past_sales(make_maker, make_rule, apply):
     apply(payload(order, Step("order_refunded", charged=D(0), refunded=order.total, at=5)), "order_refunded")
 
     assert held(order.id) == {fatima.pk: D("0.00")}  # the reversal follows the sale's rule, not the new one
+
+
+@pytest.mark.parametrize(("policy", "back_after_refund"), [(False, 0), (True, 1)])
+def test_pieces_come_back_to_their_lots_on_cancellation_and_on_refund_by_policy(
+    initiative, make_maker, make_lot, apply, policy, back_after_refund
+):
+    from shop_extensions.catalog.selectors import lot_available
+
+    initiative.return_refunded_pieces_to_lots = policy
+    initiative.save()
+    fatima = make_maker("Fatima")
+    lot = make_lot(fatima, MASK, 5)
+    order = Order("T3JkZXI6MTQ=", [Line("L1", MASK, 2, D("45.00"), vat_percent=D(0))])
+    apply(payload(order, Step("order_fully_paid", charged=D(90))), "order_fully_paid")
+    assert lot_available(lot=lot) == 3
+
+    apply(payload(order, Step("order_refunded", charged=D(45), refunded=D(45), granted=[("L1", 1)], at=5)),
+          "order_refunded")  # fmt: skip
+    assert lot_available(lot=lot) == 3 + back_after_refund
+    apply(payload(order, Step("order_refunded", charged=D(45), refunded=D(45), granted=[("L1", 1)], at=5),
+                  issued_offset_ms=50), "order_updated")  # fmt: skip
+    assert lot_available(lot=lot) == 3 + back_after_refund  # the same snapshot again returns nothing more
+
+    apply(payload(order, Step("order_cancelled", charged=D(45), refunded=D(45), status="CANCELED", at=9)),
+          "order_cancelled")  # fmt: skip
+    assert lot_available(lot=lot) == 5
+    assert AuditEvent.objects.filter(action="order.reconciled").count() >= 2
