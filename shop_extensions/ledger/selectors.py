@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from shop_extensions.ledger.models import Allocation, EarningEntry, MakerPeriodTotal
+from shop_extensions.makers import selectors as makers_selectors
 from shop_extensions.makers.models import Maker
 
 
@@ -75,3 +77,23 @@ def order_summary(*, saleor_order_id: str) -> dict[int, Decimal]:
         .order_by("maker_id")
     )
     return {row["maker_id"]: row["total"] for row in rows}
+
+
+# --- coordinator-facing reads: scoped to the initiatives the user coordinates ----------------------------
+
+
+def maker_ledger_for_coordinator(*, user: Any, maker_id: int, currency: str = "EUR") -> dict[str, Any]:
+    """A maker's balance, this month's earnings and latest entries — NotFound for a maker of an initiative
+    the user does not coordinate, so not even existence leaks."""
+    maker = makers_selectors.maker_get_for_coordinator(user=user, maker_id=maker_id)
+    return {
+        "maker": maker,
+        "balance": maker_balance(maker=maker, currency=currency),
+        "this_month": maker_month_earnings(maker=maker, currency=currency, month=timezone.localdate()),
+        "entries": list(maker_entries(maker=maker)[:50]),
+    }
+
+
+def unattributed_queue_for_coordinator(*, user: Any, initiative_id: int) -> QuerySet[Allocation]:
+    makers_selectors.coordinator_require(user=user, initiative_id=initiative_id)
+    return unattributed_queue(initiative_id=initiative_id)

@@ -36,6 +36,7 @@ from shop_extensions.ledger.models import (
 from shop_extensions.ledger.snapshot import LineSnapshot, OrderSnapshot, parse_order
 from shop_extensions.ledger.splitting import percent_of, split
 from shop_extensions.ledger.targets import LineFacts, allocation_targets, kept_fractions, pieces_back
+from shop_extensions.makers import selectors as makers_selectors
 from shop_extensions.makers.models import AttributionBase, Initiative
 from shop_extensions.saleor_app.models import Installation
 
@@ -386,6 +387,7 @@ def unattributed_resolve(
 ) -> list[Allocation]:
     """A coordinator names the maker(s) of pieces nobody could be found for; their entries are posted now,
     for what of the sale still stands."""
+    makers_selectors.actor_may_act_for(actor=actor, initiative_id=initiative_id)
     queued = Allocation.objects.select_related("line__order").get(pk=allocation_id)
     order = SaleOrder.objects.select_for_update().get(pk=queued.line.order_id)
     if order.initiative_id != initiative_id:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from shop_extensions.core.models import AuditEvent
 from shop_extensions.ledger import selectors
 from shop_extensions.ledger.models import EarningEntry, EntryKind, LineStatus, SaleLine
 from shop_extensions.ledger.services import unattributed_resolve
+from shop_extensions.makers.models import Coordinator
 from tests.ledger.builders import Line, Order, Step, payload
 
 pytestmark = pytest.mark.django_db
@@ -205,11 +207,13 @@ def test_a_line_with_no_lot_and_no_rule_waits_in_the_queue_until_a_coordinator_r
     assert [(q.amount, q.quantity) for q in queue] == [(D("16.00"), D("2"))]
     assert SaleLine.objects.get().status == LineStatus.UNATTRIBUTED
 
+    coordinator = get_user_model().objects.create_user("coordinator", "c@example.org", "x")
+    Coordinator.objects.create(user=coordinator, initiative=initiative)
     unattributed_resolve(
         allocation_id=queue[0].pk,
         initiative_id=initiative.pk,
         shares=[(fatima, D(50)), (jan, D(50))],
-        actor="user:1",
+        actor=f"user:{coordinator.pk}",
     )
 
     assert held(order.id) == {fatima.pk: D("8.00"), jan.pk: D("8.00")}
