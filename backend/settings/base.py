@@ -187,3 +187,6 @@ DEMO_SEEDERS: list[str] = ["shop_extensions.catalog.demo.seed"]
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "Rode Draad <noreply@rodedraad.example>"
+
+# Celery tasks called (maker ids, ISO month) after ledger entries are committed, e.g. benefit positions.
+LEDGER_AFTER_POST_TASKS: list[str] = []

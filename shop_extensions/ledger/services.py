@@ -14,11 +14,14 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from shop_extensions.catalog import selectors as catalog_selectors
 from shop_extensions.catalog import services as catalog_services
@@ -42,6 +45,19 @@ from shop_extensions.saleor_app.models import Installation
 
 logger = logging.getLogger(__name__)
 PAID_EVENTS = {"order_fully_paid", "order_paid"}
+
+
+def _after_post(posted: Iterable[tuple[int, date, str]]) -> None:
+    """Tell whoever follows the ledger (settings.LEDGER_AFTER_POST_TASKS: Celery tasks taking maker ids and
+    an ISO month) which makers' months moved, once the entries are committed."""
+    by_month: dict[date, set[int]] = defaultdict(set)
+    for maker_id, period, _currency in posted:
+        by_month[period].add(maker_id)
+    for path in settings.LEDGER_AFTER_POST_TASKS:
+        task = import_string(path)
+        for month, maker_ids in by_month.items():
+            # robust: a broker outage must not undo or fail what was committed; positions are recomputed later.
+            transaction.on_commit(partial(task.delay, sorted(maker_ids), month.isoformat()), robust=True)
 
 
 def order_webhook_handle(*, delivery: Any, payload: Any) -> None:
@@ -366,6 +382,7 @@ def entries_post(*, entries: Iterable[EarningEntry]) -> list[EarningEntry]:
     for entry in created:
         amount, count = totals[(entry.maker_id, entry.period, entry.currency)]
         totals[(entry.maker_id, entry.period, entry.currency)] = (amount + entry.amount, count + 1)
+    _after_post(totals.keys())
     with connection.cursor() as cursor:
         cursor.executemany(
             """INSERT INTO ledger_makerperiodtotal (maker_id, period, currency, amount, entries)

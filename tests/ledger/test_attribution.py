@@ -269,3 +269,21 @@ def test_pieces_come_back_to_their_lots_on_cancellation_and_on_refund_by_policy(
           "order_cancelled")  # fmt: skip
     assert lot_available(lot=lot) == 5
     assert AuditEvent.objects.filter(action="order.reconciled").count() >= 2
+
+
+def test_followers_hear_which_makers_months_moved_after_commit(
+    settings, make_maker, make_rule, apply, django_capture_on_commit_callbacks
+):
+    from tests.ledger import hooks
+
+    settings.LEDGER_AFTER_POST_TASKS = ["tests.ledger.hooks.positions"]
+    hooks.positions.calls.clear()
+    fatima, jan = make_maker("Fatima"), make_maker("Jan")
+    make_rule(MASK, [(fatima, "50"), (jan, "50")])
+    order = Order("T3JkZXI6aG9vaw==", [Line("L1", MASK, 1, D("12.10"))])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(payload(order, Step("order_fully_paid", charged=order.total)), "order_fully_paid")
+        assert hooks.positions.calls == []  # nothing before the commit
+
+    assert hooks.positions.calls == [(sorted([fatima.pk, jan.pk]), "2026-11-01")]
