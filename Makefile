@@ -33,6 +33,7 @@ typecheck: venv
 bench: venv
 	$(BIN)/python -m tests.bench.bench_intake $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_ledger
+	$(BIN)/python -m tests.bench.bench_positions
 
 ## Regenerate the typed Saleor client from SALEOR_SCHEMA_PATH (default ../shared/saleor/schema.graphql).
 saleor-client: venv

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "shop_extensions.makers",
     "shop_extensions.catalog",
     "shop_extensions.ledger",
+    "shop_extensions.benefits",
 ]
 
 MIDDLEWARE = [
@@ -189,4 +190,4 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "Rode Draad <noreply@rodedraad.example>"
 
 # Celery tasks called (maker ids, ISO month) after ledger entries are committed, e.g. benefit positions.
-LEDGER_AFTER_POST_TASKS: list[str] = []
+LEDGER_AFTER_POST_TASKS: list[str] = ["shop_extensions.benefits.tasks.positions_refresh_task"]
