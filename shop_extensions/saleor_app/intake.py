@@ -11,10 +11,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from shop_extensions.core.errors import ApplicationError, TransientError, ValidationFailed
 from shop_extensions.core.logging import bind
@@ -231,3 +233,30 @@ def delivery_enqueue(*, delivery_id: int) -> bool:
         WebhookDelivery.objects.filter(pk=delivery_id).update(enqueued_at=None)
         return False
     return True
+
+
+def inbox_sweep(
+    *,
+    older_than: timedelta = timedelta(seconds=30),
+    requeue_after: timedelta = timedelta(minutes=5),
+    limit: int = 500,
+) -> int:
+    """Re-enqueue deliveries whose processing never ran (broker down, worker lost). Safe to over-enqueue:
+    processing is idempotent under the row lock."""
+    now = timezone.now()
+    pending = list(
+        WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED, received_at__lte=now - older_than)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - requeue_after))
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    requeued = 0
+    for delivery_id in pending:
+        WebhookDelivery.objects.filter(pk=delivery_id).update(enqueued_at=now)
+        if delivery_enqueue(delivery_id=delivery_id):
+            requeued += 1
+        else:
+            break  # the broker is still down; the next sweep tries again
+    if pending:
+        logger.info("inbox sweep", extra={"pending": len(pending), "requeued": requeued})
+    return requeued

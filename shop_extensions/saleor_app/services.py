@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -192,32 +192,3 @@ def delivery_record_failure(*, delivery_id: int, error: str, final: bool) -> Non
         last_error=error[:5000],
         status=DeliveryStatus.FAILED if final else DeliveryStatus.RECEIVED,
     )
-
-
-def inbox_sweep(
-    *,
-    older_than: timedelta = timedelta(seconds=30),
-    requeue_after: timedelta = timedelta(minutes=5),
-    limit: int = 500,
-) -> int:
-    """Re-enqueue deliveries whose processing never ran (broker down, worker lost). Safe to over-enqueue:
-    processing is idempotent under the row lock."""
-    from shop_extensions.saleor_app import intake
-
-    now = timezone.now()
-    pending = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED, received_at__lte=now - older_than)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - requeue_after))
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    requeued = 0
-    for delivery_id in pending:
-        WebhookDelivery.objects.filter(pk=delivery_id).update(enqueued_at=now)
-        if intake.delivery_enqueue(delivery_id=delivery_id):
-            requeued += 1
-        else:
-            break  # the broker is still down; the next sweep tries again
-    if pending:
-        logger.info("inbox sweep", extra={"pending": len(pending), "requeued": requeued})
-    return requeued

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from celery.app.task import Task
 
-from shop_extensions.saleor_app import services
+from shop_extensions.saleor_app import intake, services
 from shop_extensions.saleor_app.models import Installation
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def delivery_process_task(self: Task, delivery_id: int) -> str:
 
 @shared_task(name="saleor_app.inbox_sweep")
 def inbox_sweep_task() -> int:
-    return services.inbox_sweep()
+    return intake.inbox_sweep()
 
 
 @shared_task(name="saleor_app.installations_verify")

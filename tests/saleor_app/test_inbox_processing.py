@@ -11,7 +11,7 @@ from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from backend.celery import app as celery_app
-from shop_extensions.saleor_app import services
+from shop_extensions.saleor_app import intake, services
 from shop_extensions.saleor_app.models import DeliveryStatus, WebhookDelivery
 from shop_extensions.saleor_app.sandbox.keys import KeyStore
 from shop_extensions.saleor_app.tasks import MAX_PROCESS_RETRIES, delivery_process_task
@@ -60,12 +60,12 @@ def test_broker_down_webhook_is_kept_and_processed_after_the_broker_returns(
     row = WebhookDelivery.objects.get()
     assert row.status == DeliveryStatus.RECEIVED
     assert row.enqueued_at is None  # the broker refused the task
-    assert services.inbox_sweep(older_than=timedelta(0)) == 0  # still down: nothing requeued, nothing lost
+    assert intake.inbox_sweep(older_than=timedelta(0)) == 0  # still down: nothing requeued, nothing lost
 
     celery_broker(redis_url)
     celery_app.control.purge()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        assert services.inbox_sweep(older_than=timedelta(0)) == 1
+        assert intake.inbox_sweep(older_than=timedelta(0)) == 1
         assert wait_for(lambda: WebhookDelivery.objects.get(pk=row.pk).status == DeliveryStatus.PROCESSED)
 
     assert [(row.pk, "order_fully_paid")] == handlers.CALLS
@@ -82,11 +82,11 @@ def test_the_sweeper_leaves_fresh_and_recently_enqueued_rows_alone(installation,
     )
     row = WebhookDelivery.objects.get()
 
-    assert services.inbox_sweep() == 0  # received moments ago
+    assert intake.inbox_sweep() == 0  # received moments ago
     WebhookDelivery.objects.filter(pk=row.pk).update(received_at=timezone.now() - timedelta(minutes=1))
-    assert services.inbox_sweep() == 0  # enqueued moments ago: the worker may still be on it
+    assert intake.inbox_sweep() == 0  # enqueued moments ago: the worker may still be on it
     WebhookDelivery.objects.filter(pk=row.pk).update(enqueued_at=timezone.now() - timedelta(minutes=6))
-    assert services.inbox_sweep() == 1
+    assert intake.inbox_sweep() == 1
 
 
 def _post_one(client, keys) -> WebhookDelivery:
