@@ -87,6 +87,8 @@ SALEOR_SCHEMA_PATH = CONFIG.saleor_schema_path
 SALEOR_HTTP_TIMEOUT_SECONDS = CONFIG.saleor_http_timeout_seconds
 SALEOR_JWKS_REFETCH_MIN_SECONDS = CONFIG.jwks_refetch_min_seconds
 WEBHOOK_MAX_BODY_BYTES = CONFIG.webhook_max_body_bytes
+# Origins of the Saleor Dashboards allowed to show the app's page in their iframe (frame-ancestors).
+SALEOR_DASHBOARD_ORIGINS = CONFIG.dashboard_origins
 FIELD_ENCRYPTION_KEYS = CONFIG.field_encryption_keys
 # Django refuses bigger bodies before the view sees them; the webhook view checks its own limit first.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(CONFIG.webhook_max_body_bytes, 2_621_440)

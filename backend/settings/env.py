@@ -62,6 +62,7 @@ class Config:
     log_format: str
     ci: bool
     embedded_pg_dir: Path
+    dashboard_origins: list[str]
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -89,6 +90,7 @@ def load() -> Config:
         log_format=_str("LOG_FORMAT", "json"),
         ci=_bool("CI", False),
         embedded_pg_dir=Path(_str("EMBEDDED_PG_DIR", str(LOCAL_DIR / "pgdata"))),
+        dashboard_origins=_list("SALEOR_DASHBOARD_ORIGINS"),
     )
 
 

@@ -99,7 +99,15 @@ def webhook(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def coordinator_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "saleor_app/coordinator_home.html")
+    """The app's page, which the Saleor Dashboard shows in an iframe: allowed for the configured Dashboard
+    origins only (CSP frame-ancestors); without any, the page refuses to be framed by other sites."""
+    response = render(request, "saleor_app/coordinator_home.html")
+    if settings.SALEOR_DASHBOARD_ORIGINS:
+        response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(
+            settings.SALEOR_DASHBOARD_ORIGINS
+        )
+        response.xframe_options_exempt = True
+    return response
 
 
 LOGO_SVG = (

@@ -108,3 +108,15 @@ def test_order_subscriptions_ask_for_what_attribution_and_refunds_need():
         "updatedAt",
     ]:
         assert field in query, field
+
+
+def test_the_app_page_may_be_framed_by_the_configured_dashboard_only(client, settings):
+    settings.SALEOR_DASHBOARD_ORIGINS = []
+    assert client.get("/app/")["X-Frame-Options"] in {"DENY", "SAMEORIGIN"}
+
+    settings.SALEOR_DASHBOARD_ORIGINS = ["https://dashboard.atelier.example"]
+    response = client.get("/app/")
+
+    assert response.status_code == 200
+    assert "X-Frame-Options" not in response
+    assert response["Content-Security-Policy"] == "frame-ancestors 'self' https://dashboard.atelier.example"
