@@ -24,6 +24,7 @@ import httpx
 import psycopg
 from cryptography.fernet import Fernet
 
+from tests.bench.database import fresh_database
 from tests.bench.loadgen import Result, build_request, closed_loop, cycle, open_loop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,21 +36,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def database_url() -> str:
-    """A fresh database on DATABASE_URL's server, or on the embedded server."""
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        from backend.embedded_db import database_url as embedded
-        from backend.settings.env import CONFIG
-
-        base = embedded(CONFIG.embedded_pg_dir.with_name("pgdata-bench"), "postgres")
-    admin_url = re.sub(r"(postgres(?:ql)?://[^/]*)/[^/?]*", r"\1/postgres", base, count=1)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return re.sub(r"(postgres(?:ql)?://[^/]*)/[^/?]*", rf"\1/{DB_NAME}", base, count=1)
 
 
 def redis_url() -> str | None:
@@ -83,7 +69,7 @@ def main() -> int:
             "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
             "DJANGO_SECRET_KEY": "bench-only-" + Fernet.generate_key().decode(),
             "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": fresh_database(DB_NAME),
             "REDIS_URL": broker or "redis://127.0.0.1:6379/14",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
             "SALEOR_ALLOWED_API_URLS": f"{sandbox_url}/graphql/",

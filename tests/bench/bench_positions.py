@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import random
-import re
 import statistics
 import sys
 import time
@@ -23,33 +22,18 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
+from tests.bench.database import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DB_NAME = "rode_draad_bench_positions"
 MONTH = date(2026, 1, 1)
 
 
-def fresh_database() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        from backend.embedded_db import database_url as embedded
-
-        # Not backend.settings.env.CONFIG: importing it now would freeze the environment before DATABASE_URL is set.
-        pgdata = Path(os.environ.get("EMBEDDED_PG_DIR") or ROOT / ".local" / "pgdata")
-        base = embedded(pgdata.with_name("pgdata-bench"), "postgres")
-    admin = re.sub(r"(postgres(?:ql)?://[^/]*)/[^/?]*", r"\1/postgres", base, count=1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return re.sub(r"(postgres(?:ql)?://[^/]*)/[^/?]*", rf"\1/{DB_NAME}", base, count=1)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--makers", type=int, default=10_000)
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = fresh_database()
+    os.environ["DATABASE_URL"] = fresh_database(DB_NAME)
     os.environ["DJANGO_SETTINGS_MODULE"] = "backend.settings.test"  # DEBUG off, no query log
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     import django
