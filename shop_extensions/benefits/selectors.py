@@ -152,7 +152,7 @@ def situations_for_refresh(*, maker_ids: list[int], book: RuleBook) -> list[Refr
     situation = quote(BenefitSituation._meta.db_table)
     columns = ", ".join(f"s.{quote(name)}" for name in SITUATION_COLUMNS)
     sql = (
-        f"SELECT s.maker_id, p.approaching_percent, t.amount, {columns} "  # noqa: S608
+        f"SELECT s.maker_id, p.approaching_percent, t.earned, {columns} "  # noqa: S608
         f"FROM {situation} s JOIN {quote(Maker._meta.db_table)} m ON m.id = s.maker_id "
         f"LEFT JOIN {quote(InitiativeBenefitPolicy._meta.db_table)} p ON p.initiative_id = m.initiative_id "
         f"LEFT JOIN {quote(MakerPeriodTotal._meta.db_table)} t "

@@ -115,9 +115,19 @@ class Allocation(models.Model):
 
 
 class EntryKind(models.TextChoices):
+    # earnings: what the maker's work brought in
     SALE = "sale"
     REVERSAL = "reversal"
     CORRECTION = "correction"
+    # movements of money already earned: paid out to the maker, given back, or spent from the maker's pot
+    PAYOUT = "payout"
+    PAYOUT_RETURN = "payout_return"
+    POT_SPEND = "pot_spend"
+
+
+EARNING_KINDS = frozenset({EntryKind.SALE, EntryKind.REVERSAL, EntryKind.CORRECTION})
+PAYOUT_KINDS = frozenset({EntryKind.PAYOUT, EntryKind.PAYOUT_RETURN})
+POT_KINDS = frozenset({EntryKind.POT_SPEND})
 
 
 class EntryQuerySet(models.QuerySet["EarningEntry"]):
@@ -147,6 +157,9 @@ class EarningEntry(models.Model):
     effective_at = models.DateTimeField()
     period = models.DateField(help_text="first day of the month of effective_at (Europe/Amsterdam)")
     idempotency_key = models.CharField(max_length=300, unique=True)
+    reference = models.CharField(
+        max_length=100, blank=True, db_index=True, help_text="payout or pot booking this movement belongs to"
+    )
     detail = models.JSONField(default=dict, blank=True, help_text="the rule applied, commission, snapshot")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -158,7 +171,10 @@ class EarningEntry(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="sale") & Q(amount__gt=0))
                 | (Q(kind="reversal") & Q(amount__lt=0))
-                | Q(kind="correction"),
+                | Q(kind="correction")
+                | (Q(kind="payout") & Q(amount__lt=0))
+                | (Q(kind="payout_return") & Q(amount__gt=0))
+                | (Q(kind="pot_spend") & Q(amount__lt=0)),
                 name="entry_kind_sign",
             ),
         ]
@@ -180,18 +196,28 @@ class EarningEntry(models.Model):
 
 
 class MakerPeriodTotal(models.Model):
-    """Running sum of a maker's entries per month, kept in the transaction that posts them, so a balance
-    reads a few rows instead of years of entries."""
+    """Running sums of a maker's entries per month, kept in the transaction that posts them, so a balance
+    reads a few rows instead of years of entries. ``amount`` is the balance movement
+    (= earned + paid_out + pot_spent); the parts keep their entries' signs (payouts are negative)."""
 
     maker = models.ForeignKey("makers.Maker", on_delete=models.PROTECT, related_name="period_totals")
     period = models.DateField()
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    earned = models.DecimalField(max_digits=14, decimal_places=2, default=0, help_text="sales - reversals")
+    paid_out = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="payouts (negative) + returned payouts"
+    )
+    pot_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0, help_text="negative")
     entries = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["maker", "period", "currency"], name="period_total_unique"),
+            models.CheckConstraint(
+                condition=Q(amount=models.F("earned") + models.F("paid_out") + models.F("pot_spent")),
+                name="period_total_parts_sum",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
-from shop_extensions.ledger.models import Allocation, EarningEntry, MakerPeriodTotal
+from shop_extensions.ledger.models import EARNING_KINDS, Allocation, EarningEntry, MakerPeriodTotal
 from shop_extensions.makers import selectors as makers_selectors
 from shop_extensions.makers.models import Maker
 
@@ -19,7 +21,7 @@ def _month(moment: datetime) -> date:
 
 
 def maker_balance(*, maker: Maker, currency: str, as_of: datetime | None = None) -> Decimal:
-    """Everything the maker earned minus reversals (and, later, payouts), now or as of a moment."""
+    """What the ledger owes the maker (earned minus paid out and pot spent), now or as of a moment."""
     totals = MakerPeriodTotal.objects.filter(maker=maker, currency=currency)
     if as_of is None:
         return totals.aggregate(total=Sum("amount"))["total"] or Decimal(0)
@@ -32,18 +34,52 @@ def maker_balance(*, maker: Maker, currency: str, as_of: datetime | None = None)
 
 
 def maker_month_earnings(*, maker: Maker, currency: str, month: date) -> Decimal:
+    """What the maker's work brought in during a month (sales minus reversals), payouts not counted."""
     total = (
         MakerPeriodTotal.objects.filter(maker=maker, currency=currency, period=month.replace(day=1))
-        .values_list("amount", flat=True)
+        .values_list("earned", flat=True)
         .first()
     )
     return total if total is not None else Decimal(0)
 
 
+@dataclass(frozen=True)
+class MonthTotals:
+    """One maker's month, all amounts positive where money went to the maker: ``paid_out`` is what was
+    transferred (net of returned payouts), ``pot_spent`` what was spent from the maker's pot."""
+
+    earned: Decimal
+    paid_out: Decimal
+    pot_spent: Decimal
+
+    @property
+    def balance_change(self) -> Decimal:
+        return self.earned - self.paid_out - self.pot_spent
+
+
+ZERO_MONTH = MonthTotals(Decimal(0), Decimal(0), Decimal(0))
+
+
+def month_totals_for_makers(
+    *, maker_ids: Iterable[int], currency: str, month: date
+) -> dict[int, MonthTotals]:
+    """Set-based: one query for any number of makers (makers without activity are absent: use ZERO_MONTH)."""
+    rows = MakerPeriodTotal.objects.filter(
+        maker_id__in=list(maker_ids), currency=currency, period=month.replace(day=1)
+    ).values_list("maker_id", "earned", "paid_out", "pot_spent")
+    return {maker_id: MonthTotals(earned, -paid, -pot) for maker_id, earned, paid, pot in rows}
+
+
+def maker_month_totals(*, maker: Maker, currency: str, month: date) -> MonthTotals:
+    return month_totals_for_makers(maker_ids=[maker.pk], currency=currency, month=month).get(
+        maker.pk, ZERO_MONTH
+    )
+
+
 def maker_earnings_between(*, maker: Maker, currency: str, start: datetime, end: datetime) -> Decimal:
-    """Entries effective in [start, end) — for statements; the (maker, effective_at) index bounds the scan."""
+    """Earnings (not payouts) effective in [start, end); the (maker, effective_at) index bounds the scan."""
     entries = EarningEntry.objects.filter(
-        maker=maker, currency=currency, effective_at__gte=start, effective_at__lt=end
+        maker=maker, currency=currency, effective_at__gte=start, effective_at__lt=end, kind__in=EARNING_KINDS
     )
     return entries.aggregate(total=Sum("amount"))["total"] or Decimal(0)
 

@@ -27,8 +27,12 @@ from shop_extensions.catalog import selectors as catalog_selectors
 from shop_extensions.catalog import services as catalog_services
 from shop_extensions.core.errors import ValidationFailed
 from shop_extensions.core.logging import bind
+from shop_extensions.core.money import Money
 from shop_extensions.core.services import audit_event_record
 from shop_extensions.ledger.models import (
+    EARNING_KINDS,
+    PAYOUT_KINDS,
+    POT_KINDS,
     Allocation,
     EarningEntry,
     EntryKind,
@@ -372,30 +376,98 @@ def _return_pieces(order: SaleOrder, lines: list[SaleLine], facts: list[LineFact
             )
 
 
+_PART_OF: dict[str, int] = {
+    **dict.fromkeys(EARNING_KINDS, 0),
+    **dict.fromkeys(PAYOUT_KINDS, 1),
+    **dict.fromkeys(POT_KINDS, 2),
+}
+
+
 def entries_post(*, entries: Iterable[EarningEntry]) -> list[EarningEntry]:
-    """Insert entries and move the makers' month totals in the same transaction."""
+    """Insert entries and move the makers' month totals (split into earned / paid out / pot spent) in the
+    same transaction."""
     entries = list(entries)
     if not entries:
         return []
     created = EarningEntry.objects.bulk_create(entries)
-    totals: dict[tuple[int, date, str], tuple[Decimal, int]] = defaultdict(lambda: (Decimal(0), 0))
+    # per (maker, period, currency): [earned, paid_out, pot_spent, count]
+    totals: dict[tuple[int, date, str], list[Any]] = defaultdict(
+        lambda: [Decimal(0), Decimal(0), Decimal(0), 0]
+    )
     for entry in created:
-        amount, count = totals[(entry.maker_id, entry.period, entry.currency)]
-        totals[(entry.maker_id, entry.period, entry.currency)] = (amount + entry.amount, count + 1)
+        row = totals[(entry.maker_id, entry.period, entry.currency)]
+        row[_PART_OF[entry.kind]] += entry.amount
+        row[3] += 1
     _after_post(totals.keys())
     with connection.cursor() as cursor:
         cursor.executemany(
-            """INSERT INTO ledger_makerperiodtotal (maker_id, period, currency, amount, entries)
-               VALUES (%s, %s, %s, %s, %s)
+            """INSERT INTO ledger_makerperiodtotal
+                   (maker_id, period, currency, amount, earned, paid_out, pot_spent, entries)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (maker_id, period, currency) DO UPDATE
                SET amount = ledger_makerperiodtotal.amount + EXCLUDED.amount,
+                   earned = ledger_makerperiodtotal.earned + EXCLUDED.earned,
+                   paid_out = ledger_makerperiodtotal.paid_out + EXCLUDED.paid_out,
+                   pot_spent = ledger_makerperiodtotal.pot_spent + EXCLUDED.pot_spent,
                    entries = ledger_makerperiodtotal.entries + EXCLUDED.entries""",
             [
-                (maker, period, currency, amount, count)
-                for (maker, period, currency), (amount, count) in totals.items()
+                (maker, period, currency, earned + paid + pot, earned, paid, pot, count)
+                for (maker, period, currency), (earned, paid, pot, count) in totals.items()
             ],
         )
     return created
+
+
+def movement_post(
+    *,
+    maker_id: int,
+    initiative_id: int,
+    kind: str,
+    money: Money,
+    effective_at: datetime,
+    idempotency_key: str,
+    reference: str,
+    detail: dict[str, Any] | None = None,
+) -> tuple[EarningEntry, bool]:
+    """Book money leaving or returning to a maker's balance: a payout (negative), a returned payout
+    (positive: failed or reversed transfer) or pot spending (negative). Must run inside the caller's
+    transaction, so the entry commits together with the payout's state change. Idempotent on the key:
+    a repeat returns the existing entry and ``False`` (and refuses a repeat that differs)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("movement_post must run inside the transaction that changes the payout")
+    if kind not in PAYOUT_KINDS | POT_KINDS:
+        raise ValidationFailed(f"{kind!r} is not a payout or pot movement")
+    existing = EarningEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if (existing.maker_id, existing.kind, existing.amount, existing.currency) != (
+            maker_id,
+            kind,
+            money.amount,
+            money.currency,
+        ):
+            raise ValidationFailed(f"ledger key {idempotency_key} was already used for another movement")
+        return existing, False
+    entry = EarningEntry(
+        maker_id=maker_id,
+        initiative_id=initiative_id,
+        kind=kind,
+        amount=money.amount,
+        currency=money.currency,
+        effective_at=effective_at,
+        period=_period(effective_at),
+        idempotency_key=idempotency_key,
+        reference=reference,
+        detail=detail or {},
+    )
+    entries_post(entries=[entry])
+    audit_event_record(
+        actor="system:ledger",
+        action=f"ledger.{kind}",
+        subject_type="maker",
+        subject_id=str(maker_id),
+        data={"amount": str(money.amount), "currency": money.currency, "reference": reference},
+    )
+    return entry, True
 
 
 @transaction.atomic

@@ -98,16 +98,13 @@ def seed(count: int) -> list[int]:
             )
         )
     BenefitSituation.objects.bulk_create(situations, batch_size=2000)
+    amounts = [Decimal(rng.randint(0, 160000)) / 100 for _ in makers]
     MakerPeriodTotal.objects.bulk_create(
         [
             MakerPeriodTotal(
-                maker=maker,
-                period=MONTH,
-                currency="EUR",
-                amount=Decimal(rng.randint(0, 160000)) / 100,
-                entries=3,
+                maker=maker, period=MONTH, currency="EUR", amount=amount, earned=amount, entries=3
             )
-            for maker in makers
+            for maker, amount in zip(makers, amounts, strict=True)
         ],
         batch_size=2000,
     )
@@ -161,9 +158,10 @@ def one(maker_ids: list[int]) -> dict[str, object]:
         samples = []
         for _ in range(300):
             maker_id = rng.choice(maker_ids)
+            amount = Decimal(rng.randint(0, 160000)) / 100
             MakerPeriodTotal.objects.update_or_create(
                 maker_id=maker_id, period=month, currency="EUR",
-                defaults={"amount": Decimal(rng.randint(0, 160000)) / 100, "entries": 1},
+                defaults={"amount": amount, "earned": amount, "entries": 1},
             )  # fmt: skip
             t = time.perf_counter()
             positions_refresh(maker_ids=[maker_id], month=month)

@@ -25,5 +25,5 @@ def make_situation(maker: Maker, **fields: Any) -> BenefitSituation:
 def set_month_earnings(maker: Maker, month: date, amount: str) -> None:
     """Stands in for the ledger posting entries: the month total is what the engine reads."""
     MakerPeriodTotal.objects.update_or_create(
-        maker=maker, period=month, currency="EUR", defaults={"amount": Decimal(amount), "entries": 1}
+        maker=maker, period=month, currency="EUR", defaults={"amount": Decimal(amount), "earned": Decimal(amount), "entries": 1}
     )
