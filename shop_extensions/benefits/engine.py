@@ -10,7 +10,11 @@ Assumptions (each also reported in ``notes`` where it applies):
   start means no time-limited rule is assumed (never promise more than the law gives).
 - a rule version whose amount is not yet published falls back to the newest known amount of that rule
   (indexation only raises amounts, so this is the lower estimate) and makes the result unverified.
-- when several bijstand rules could apply, the order is n, r, y, z (n first, as the law says for y).
+- when several bijstand rules could apply, the order is n, r, y, z, aa (n first, as the law says for y);
+  from 2027 art 34a lid 1 c, b, a, then the lid 2 extension.
+- WW / WIA offset more in the first 2 months of the benefit; with an unknown start month the usual share is
+  used and a note says so.
+- pot spending not counted as income (payout basis) is named in the notes and makes the result unverified.
 """
 
 from __future__ import annotations
@@ -27,9 +31,39 @@ HUNDRED = Decimal(100)
 BIJSTAND = "bijstand"
 NONE_REGIME = "none"
 OFFSET_REGIMES = {"ww": "ww-offset", "wia_wga": "wia-offset", "wajong": "wajong"}
-FREE_RULE_ORDER = ("pw-31-2-n", "pw-31-2-r", "pw-31-2-y", "pw-31-2-z", "pw-34a", "pw-34a-b")
-RULE_N = "pw-31-2-n"
-AFTER_N = {"pw-31-2-r", "pw-31-2-z"}  # their months follow the n period
+START_OFFSET = {"ww": "ww-offset-start", "wia_wga": "wia-offset-start"}  # months 1-2 of the benefit
+FREE_RULE_ORDER = (
+    "pw-31-2-n-aow",
+    "pw-31-2-n",
+    "pw-31-2-r",
+    "pw-31-2-y",
+    "pw-31-2-z",
+    "pw-31-2-aa",
+    "pw-34a-c",
+    "pw-34a-b",
+    "pw-34a",
+    "pw-34a-2",
+)
+# The situation flags (the municipality's decisions) a rule needs, and those that rule it out.
+REQUIRES = {
+    "pw-31-2-n-aow": ("pension_age_reached",),
+    "pw-31-2-r": ("single_parent_child_under_12",),
+    "pw-31-2-y": ("medically_limited",),
+    "pw-31-2-z": ("loonkostensubsidie",),
+    "pw-31-2-aa": ("loonkostensubsidie", "hours_cannot_expand"),
+    "pw-34a-c": ("pension_age_reached",),
+    "pw-34a-b": ("medically_limited",),
+    "pw-34a-2": ("hours_cannot_expand",),
+}
+EXCLUDES = {"pw-31-2-n": ("pension_age_reached",), "pw-34a": ("pension_age_reached",)}
+# Periods that run one after the other: a rule's months start after its predecessors' periods.
+AFTER = {
+    "pw-31-2-r": ("pw-31-2-n",),
+    "pw-31-2-z": ("pw-31-2-n",),
+    "pw-31-2-aa": ("pw-31-2-n", "pw-31-2-z"),
+    "pw-34a-2": ("pw-34a",),
+}
+PERIOD_APPROACHING_MONTHS = 1  # "approaching" when this many months of the free period are left
 VOLUNTEER = "pw-31-2-k"
 GIFTS = "pw-31-2-m"
 
@@ -115,6 +149,9 @@ class SituationData:
     single_parent_child_under_12: bool = False
     medically_limited: bool = False
     loonkostensubsidie: bool = False
+    hours_cannot_expand: bool = False
+    pension_age_reached: bool = False
+    benefit_started: date | None = None
     free_period_started: date | None = None
     personal_monthly_limit: Decimal | None = None
     switched_on: frozenset[str] = frozenset()  # rule codes the municipality switched on for the month
@@ -183,9 +220,12 @@ def _applies(rule: RuleData, situation: SituationData, day: date) -> bool:
 
 def _pick(rules: list[RuleData], code: str, period: str = "month") -> RuleData | None:
     matches = [r for r in rules if r.code == code and r.cap_period == period]
-    # A municipal version beats the national one; then the newest.
-    matches.sort(key=lambda r: (r.municipality != "", r.valid_from), reverse=True)
-    return matches[0] if matches else None
+    # A verified municipal version beats the national one, an unverified one only stands in for a missing
+    # national one (Amsterdam's giftendrempel from 2026); then the newest.
+    matches.sort(
+        key=lambda r: (2 if r.municipality and r.verified else 0 if r.municipality else 1, r.valid_from)
+    )
+    return matches[-1] if matches else None
 
 
 def _free_rule(
@@ -197,34 +237,53 @@ def _free_rule(
         if situation.free_period_started is not None
         else None
     )
-    n_rule = _pick(applicable, RULE_N)
     for code in FREE_RULE_ORDER:
         rule = _pick(applicable, code)
         if rule is None or rule.percentage is None:
             continue
+        if not all(getattr(situation, flag) for flag in REQUIRES.get(code, ())):
+            continue
+        if any(getattr(situation, flag) for flag in EXCLUDES.get(code, ())):
+            continue
         if rule.cap is None and rule.cap_kind != "none":
             notes.append(f"{code}: amount unknown for this period, not applied")
             continue
-        if code == "pw-31-2-r" and not situation.single_parent_child_under_12:
-            continue
-        if code in {"pw-31-2-y", "pw-34a-b"} and not situation.medically_limited:
-            continue
-        if code == "pw-31-2-z" and not situation.loonkostensubsidie:
-            continue
-        if rule.max_duration_months is None:
+        predecessors = [_pick(applicable, before) for before in AFTER.get(code, ())]
+        if rule.max_duration_months is None and not predecessors:
             return rule, None
         if index is None:
             notes.append("start month of the free-amount period unknown: time-limited rules not assumed")
             continue
-        first = 1
-        if code in AFTER_N:
-            if n_rule is None or n_rule.max_duration_months is None:
-                continue
-            first = n_rule.max_duration_months + 1
+        if any(p is None or p.max_duration_months is None for p in predecessors):
+            continue
+        first = 1 + sum(p.max_duration_months or 0 for p in predecessors if p is not None)
+        if rule.max_duration_months is None:
+            if index >= first:
+                return rule, None
+            continue
         last = first + rule.max_duration_months - 1
         if first <= index <= last:
             return rule, Decimal(last - index)
     return None, None
+
+
+def _offset_rule(
+    applicable: list[RuleData], situation: SituationData, day: date, notes: list[str]
+) -> RuleData | None:
+    """WW / WIA offset more in the first months of the benefit; Wajong has one share."""
+    main = _pick(applicable, OFFSET_REGIMES[situation.regime])
+    start_code = START_OFFSET.get(situation.regime)
+    start = _pick(applicable, start_code) if start_code else None
+    if start is None or start.max_duration_months is None:
+        return main
+    if situation.benefit_started is None:
+        notes.append(
+            f"{start_code}: the first {start.max_duration_months} months of the benefit offset more; "
+            "start month unknown, the usual share is used"
+        )
+        return main
+    index = months_between(situation.benefit_started, day) + 1
+    return start if 1 <= index <= start.max_duration_months else main
 
 
 def _free_amount(rule: RuleData | None, earned: Decimal) -> Decimal:
@@ -280,9 +339,12 @@ def estimate(
     volunteer_allowance_month: Decimal | None = None,
     volunteer_allowance_year: Decimal | None = None,
     gifts_year: Decimal | None = None,
+    uncounted_pot_spending: Decimal | None = None,
 ) -> Estimate:
     """Volunteer and gift thresholds are reported only when those amounts are given (they are not in the
-    ledger), so an unverified limit the maker does not use does not mark the whole estimate unverified."""
+    ledger), so an unverified limit the maker does not use does not mark the whole estimate unverified.
+    ``uncounted_pot_spending``: spent from the maker's pot this month and not counted in ``earned``; whether
+    it counts is UNCERTAIN (facts §6), so the result says so and is unverified."""
     day = month_start(month)
     earned = cents(earned)
     notes: list[str] = []
@@ -295,7 +357,7 @@ def estimate(
         free, deduction, keeps, main = max(earned, ZERO), ZERO, ONE, None
         counted = earned
     elif situation.regime in OFFSET_REGIMES:
-        main = _pick(applicable, OFFSET_REGIMES[situation.regime])
+        main = _offset_rule(applicable, situation, day, notes)
         counted = earned
         if main is None or main.percentage is None:
             notes.append("no rule known for this benefit on this date")
@@ -343,6 +405,8 @@ def estimate(
         counted = earned + extra_counted
         if gifts_year is not None:
             gift_rule = _pick(applicable, GIFTS, "year")
+            if any(r.code == GIFTS and r.municipality and r is not gift_rule for r in applicable):
+                notes.append("gifts: the municipality's own limit is not confirmed; the law's limit is used")
             if gift_rule is not None and gift_rule.cap is not None:
                 used.append(gift_rule)
                 thresholds.append(
@@ -394,6 +458,12 @@ def estimate(
         thresholds.append(_euro_threshold("personal_limit", situation.personal_monthly_limit, earned, None))
     if any(r.cap_kind == "unknown" for r in used):
         notes.append("an amount for this period is not yet published: the last known amount is used")
+    if uncounted_pot_spending is not None and uncounted_pot_spending > 0 and situation.regime != NONE_REGIME:
+        notes.append(
+            f"pot spending of {cents(uncounted_pot_spending)} this month is not counted as income; "
+            "whether it counts is UNCERTAIN"
+        )
+        trusted = False
     verified = trusted and all(r.trusted for r in used)
     return Estimate(
         month=day,
@@ -430,8 +500,24 @@ class Status:
     levels: tuple[ThresholdLevel, ...]
 
 
+def _period_levels(result: Estimate) -> list[ThresholdLevel]:
+    """The end of the free-amount period: approaching with one month left after this one, reached in its
+    last month. No "over": the month after, the period (and this threshold) is gone."""
+    levels = []
+    for t in result.thresholds:
+        if t.unit != "months":
+            continue
+        if t.distance == 0:
+            levels.append(ThresholdLevel(kind=t.kind, level="reached", limit=t.limit))
+        elif t.distance <= PERIOD_APPROACHING_MONTHS:
+            levels.append(ThresholdLevel(kind=t.kind, level="approaching", limit=t.limit))
+    return levels
+
+
 def status_of(*, result: Estimate, approaching_percent: Decimal) -> Status:
-    """ok / approaching / reached / over against each earnings threshold; the worst one is the status."""
+    """ok / approaching / reached / over against each earnings threshold; the worst one is the status.
+    ``levels`` also holds the end of the free-amount period (to be announced), which never sets the status:
+    the status is about what the maker earns."""
     levels: list[ThresholdLevel] = []
     earned = result.earned
     for t in result.thresholds:
@@ -446,15 +532,16 @@ def status_of(*, result: Estimate, approaching_percent: Decimal) -> Status:
         else:
             level = "ok"
         levels.append(ThresholdLevel(kind=t.kind, level=level, limit=t.limit))
+    period = _period_levels(result)
     ahead = [t.limit - earned for t in levels if t.limit > earned]
     room_left = cents(min(ahead)) if ahead else (ZERO if levels else None)
     if not levels:
-        return Status(status="ok", threshold="", limit=None, room_left=None, levels=())
+        return Status(status="ok", threshold="", limit=None, room_left=None, levels=tuple(period))
     worst = max(levels, key=lambda t: (LEVEL_ORDER[t.level], -t.limit))
     return Status(
         status=worst.level,
         threshold=worst.kind if worst.level != "ok" else min(levels, key=lambda t: t.limit).kind,
         limit=worst.limit if worst.level != "ok" else min(t.limit for t in levels),
         room_left=room_left,
-        levels=tuple(levels),
+        levels=(*levels, *period),
     )

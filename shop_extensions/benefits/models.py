@@ -49,6 +49,18 @@ class BenefitSituation(models.Model):
     single_parent_child_under_12 = models.BooleanField(default=False, help_text="municipality decided")
     medically_limited = models.BooleanField(default=False, help_text="health data; municipality decided")
     loonkostensubsidie = models.BooleanField(default=False, help_text="municipality decided")
+    hours_cannot_expand = models.BooleanField(
+        default=False,
+        help_text="municipality decided: more hours are not possible (art 31 lid 2 aa, art 34a lid 2)",
+    )
+    pension_age_reached = models.BooleanField(
+        default=False, help_text="AOW age reached (the age itself is not in the rules, so it is a flag)"
+    )
+    benefit_started = models.DateField(
+        null=True,
+        blank=True,
+        help_text="first month of the WW / WIA benefit (its first 2 months offset more)",
+    )
     free_period_started = models.DateField(
         null=True, blank=True, help_text="first day of the first month of the current free-amount period"
     )
@@ -85,6 +97,7 @@ class CapPeriod(models.TextChoices):
 class PercentMeaning(models.TextChoices):
     FREE = "free", "share of income not counted"
     OFFSET = "offset", "share of income deducted from the benefit"
+    OF_REFERENCE = "of_reference", "share of a reference amount (minimum wage, WW-maandloon)"
 
 
 class BenefitRule(models.Model):
@@ -95,7 +108,7 @@ class BenefitRule(models.Model):
     municipality = models.CharField(max_length=100, blank=True, help_text="blank: national rule")
     percentage = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     percentage_meaning = models.CharField(
-        max_length=8, choices=PercentMeaning.choices, default=PercentMeaning.FREE
+        max_length=16, choices=PercentMeaning.choices, default=PercentMeaning.FREE
     )
     cap_kind = models.CharField(max_length=16, choices=CapKind.choices)
     cap_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
@@ -153,6 +166,33 @@ class BijstandNorm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_type} from {self.valid_from}: {self.amount}"
+
+
+class ReferenceAmount(models.Model):
+    """An effective-dated amount that rules refer to but that is not a rule itself (minimum wage,
+    referentiemaandloon, the bijstand asset limits). NULL where the facts file has no number."""
+
+    code = models.CharField(max_length=32)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    unit = models.CharField(max_length=8, help_text="hour, month or once")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    source_url = models.URLField(max_length=300)
+    source = models.CharField(max_length=300)
+    verified = models.BooleanField(default=False)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="reference_amount_version"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=False) | Q(verified=False),
+                name="reference_amount_unknown_unverified",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} from {self.valid_from}: {self.amount}"
 
 
 class MunicipalitySwitch(models.Model):

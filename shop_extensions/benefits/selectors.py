@@ -16,6 +16,7 @@ from shop_extensions.benefits.models import (
     BenefitRule,
     BenefitSituation,
     BijstandNorm,
+    IncomeBasis,
     InitiativeBenefitPolicy,
     MunicipalitySwitch,
     Position,
@@ -139,32 +140,58 @@ class RefreshRow:
     situation: engine.SituationData
     approaching_percent: Decimal
     income: Decimal
+    uncounted_pot_spending: Decimal
+
+
+@dataclass(frozen=True)
+class MonthIncome:
+    """The income a month counts for the benefit, on the maker's basis, and the pot spending it leaves
+    out (payout basis only; whether pot spending counts is UNCERTAIN, facts §6)."""
+
+    income: Decimal
+    uncounted_pot_spending: Decimal
+
+
+ZERO_INCOME = MonthIncome(Decimal(0), Decimal(0))
+
+
+def income_of(*, basis: str, totals: ledger_selectors.MonthTotals) -> MonthIncome:
+    """Sale basis: what the month's sales earned (minus reversals). Payout basis: what was transferred to
+    the maker in the month, net of transfers given back in it (never below zero: a return booked in a
+    later month than its payout lowers that later month, see ADR 0005); pot spending is not transferred
+    to the maker, so it is not counted but named."""
+    if basis == IncomeBasis.SALE_DATE:
+        return MonthIncome(totals.earned, Decimal(0))
+    return MonthIncome(max(totals.paid_out, Decimal(0)), max(totals.pot_spent, Decimal(0)))
 
 
 def situations_for_refresh(*, maker_ids: list[int], book: RuleBook) -> list[RefreshRow]:
     """For each maker with a situation: the engine's input, the initiative's warning percent and the month's
-    income (the ledger's month total, on sale date; see ``month_income``), in one statement. Plain SQL: for
-    the position after a single ledger change, building this join through the ORM cost more than running
-    it. The maker ids travel as one array parameter."""
-    from shop_extensions.ledger.models import MakerPeriodTotal
-
+    income on the maker's basis, in two statements (situations with their policy, then the ledger's month
+    totals through its set-based selector). Plain SQL for the first: for the position after a single
+    ledger change, building this join through the ORM cost more than running it. The maker ids travel as
+    one array parameter."""
     quote = connection.ops.quote_name
     situation = quote(BenefitSituation._meta.db_table)
     columns = ", ".join(f"s.{quote(name)}" for name in SITUATION_COLUMNS)
     sql = (
-        f"SELECT s.maker_id, p.approaching_percent, t.earned, {columns} "  # noqa: S608
+        f"SELECT s.maker_id, p.approaching_percent, s.income_basis, {columns} "  # noqa: S608
         f"FROM {situation} s JOIN {quote(Maker._meta.db_table)} m ON m.id = s.maker_id "
         f"LEFT JOIN {quote(InitiativeBenefitPolicy._meta.db_table)} p ON p.initiative_id = m.initiative_id "
-        f"LEFT JOIN {quote(MakerPeriodTotal._meta.db_table)} t "
-        "ON t.maker_id = s.maker_id AND t.period = %s AND t.currency = %s "
         "WHERE s.maker_id = ANY(%s::bigint[]) ORDER BY s.maker_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [book.month, CURRENCY, list(maker_ids)])
+        cursor.execute(sql, [list(maker_ids)])
         rows = cursor.fetchall()
+    if not rows:
+        return []
+    totals = ledger_selectors.month_totals_for_makers(
+        maker_ids=[row[0] for row in rows], currency=CURRENCY, month=book.month
+    )
     result = []
-    for maker_id, percent, amount, *values in rows:
+    for maker_id, percent, basis, *values in rows:
         fields = dict(zip(SITUATION_COLUMNS, values, strict=True))
+        income = income_of(basis=basis, totals=totals.get(maker_id, ledger_selectors.ZERO_MONTH))
         result.append(
             RefreshRow(
                 maker_id=maker_id,
@@ -172,7 +199,8 @@ def situations_for_refresh(*, maker_ids: list[int], book: RuleBook) -> list[Refr
                     **fields, switched_on=book.switches.get(fields["municipality"], frozenset())
                 ),
                 approaching_percent=percent if percent is not None else DEFAULT_APPROACHING_PERCENT,
-                income=amount if amount is not None else Decimal(0),
+                income=income.income,
+                uncounted_pot_spending=income.uncounted_pot_spending,
             )
         )
     return result
@@ -187,6 +215,9 @@ SITUATION_COLUMNS = [
     "single_parent_child_under_12",
     "medically_limited",
     "loonkostensubsidie",
+    "hours_cannot_expand",
+    "pension_age_reached",
+    "benefit_started",
     "free_period_started",
     "personal_monthly_limit",
 ]
@@ -224,30 +255,44 @@ def situation_data(
         single_parent_child_under_12=situation.single_parent_child_under_12,
         medically_limited=situation.medically_limited,
         loonkostensubsidie=situation.loonkostensubsidie,
+        hours_cannot_expand=situation.hours_cannot_expand,
+        pension_age_reached=situation.pension_age_reached,
+        benefit_started=situation.benefit_started,
         free_period_started=situation.free_period_started,
         personal_monthly_limit=situation.personal_monthly_limit,
         switched_on=switched_on,
     )
 
 
-def month_income(*, maker: Maker, month: date) -> Decimal:
-    """The income counted for the month. Payouts do not exist yet, so the payout-date basis is counted on
-    sale date too (documented in docs/adr/0005-benefit-thresholds.md)."""
-    return ledger_selectors.maker_month_earnings(maker=maker, currency=CURRENCY, month=month)
+def month_income(*, maker: Maker, month: date, basis: str | None = None) -> MonthIncome:
+    """The income counted for the month on the maker's basis (``basis`` given: that one; else the
+    situation's, payout date when the maker has none)."""
+    if basis is None:
+        basis = (
+            BenefitSituation.objects.filter(maker=maker).values_list("income_basis", flat=True).first()
+            or IncomeBasis.PAYOUT_DATE
+        )
+    totals = ledger_selectors.maker_month_totals(maker=maker, currency=CURRENCY, month=month)
+    return income_of(basis=basis, totals=totals)
 
 
 def maker_estimate(*, maker: Maker, month: date, extra: Decimal = Decimal(0)) -> engine.Estimate:
-    """The engine's estimate for a maker's month as earned so far, plus ``extra`` (a "what if")."""
+    """The engine's estimate for a maker's month as counted so far on their income basis, plus ``extra``
+    (a "what if": money that would count this month)."""
     day = engine.month_start(month)
     situation = BenefitSituation.objects.filter(maker=maker).first()
     book = rulebook_cached(month=day)
     switched = book.switches.get(situation.municipality if situation else "", frozenset())
+    income = month_income(
+        maker=maker, month=day, basis=situation.income_basis if situation else IncomeBasis.PAYOUT_DATE
+    )
     return engine.estimate(
         situation=situation_data(situation=situation, switched_on=switched),
         rules=book.rules,
         norms=book.norms,
         month=day,
-        earned=month_income(maker=maker, month=day) + extra,
+        earned=income.income + extra,
+        uncounted_pot_spending=income.uncounted_pot_spending,
     )
 
 

@@ -3,10 +3,10 @@ threshold positions with their once-only notifications."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -42,6 +42,9 @@ SITUATION_FIELDS = (
     "single_parent_child_under_12",
     "medically_limited",
     "loonkostensubsidie",
+    "hours_cannot_expand",
+    "pension_age_reached",
+    "benefit_started",
     "free_period_started",
     "personal_monthly_limit",
     "income_basis",
@@ -66,6 +69,9 @@ def situation_set(
     single_parent_child_under_12: bool = False,
     medically_limited: bool = False,
     loonkostensubsidie: bool = False,
+    hours_cannot_expand: bool = False,
+    pension_age_reached: bool = False,
+    benefit_started: date | None = None,
     free_period_started: date | None = None,
     personal_monthly_limit: Decimal | None = None,
     income_basis: str = IncomeBasis.PAYOUT_DATE,
@@ -90,6 +96,9 @@ def situation_set(
         "single_parent_child_under_12": single_parent_child_under_12,
         "medically_limited": medically_limited,
         "loonkostensubsidie": loonkostensubsidie,
+        "hours_cannot_expand": hours_cannot_expand,
+        "pension_age_reached": pension_age_reached,
+        "benefit_started": engine.month_start(benefit_started) if benefit_started else None,
         "free_period_started": engine.month_start(free_period_started) if free_period_started else None,
         "personal_monthly_limit": personal_monthly_limit,
         "income_basis": income_basis,
@@ -183,11 +192,16 @@ def municipality_switch_set(
 # --- positions and warnings ------------------------------------------------------------------------------
 
 
+NOTIFICATION_BATCH = 500  # notification ids per mailing task
+
+
 def positions_refresh(*, maker_ids: list[int], month: date) -> int:
-    """Recompute the month's position of each maker that has a benefit situation in two statements however
-    many makers (one read, one write; rules are cached per process); returns how many positions were
-    computed. Makers without a situation are skipped. Each threshold level is announced once per maker and month: the unique
-    notification row decides, so repeats and concurrent runs never notify twice. E-mails go on commit."""
+    """Recompute the month's position of each maker that has a benefit situation in three statements
+    however many makers (situations, the ledger's month totals, one write; rules are cached per process);
+    returns how many positions were computed. Makers without a situation are skipped. Each threshold
+    level is announced once per maker and month: the unique notification row decides, so repeats and
+    concurrent runs never notify twice. Nothing is mailed here: after commit, ``notifications_send`` is
+    enqueued per batch of notification ids (new ones, and earlier ones whose mail has not gone out)."""
     day = engine.month_start(month)
     book = selectors.rulebook_cached(month=day)
     rows = selectors.situations_for_refresh(maker_ids=maker_ids, book=book)
@@ -198,7 +212,12 @@ def positions_refresh(*, maker_ids: list[int], month: date) -> int:
     reached: list[tuple[int, engine.ThresholdLevel, Decimal]] = []
     for row in rows:
         result = engine.estimate(
-            situation=row.situation, rules=book.rules, norms=book.norms, month=day, earned=row.income
+            situation=row.situation,
+            rules=book.rules,
+            norms=book.norms,
+            month=day,
+            earned=row.income,
+            uncounted_pot_spending=row.uncounted_pot_spending,
         )
         status = engine.status_of(result=result, approaching_percent=row.approaching_percent)
         for name, value in (
@@ -217,9 +236,23 @@ def positions_refresh(*, maker_ids: list[int], month: date) -> int:
             columns[name].append(value)
         reached += [(row.maker_id, lv, result.earned) for lv in status.levels if lv.level != Level.OK]
     to_send = _positions_write(columns=columns, reached=reached, month=day, now=now)
-    if to_send:
-        transaction.on_commit(partial(notifications_send, notification_ids=to_send))
+    for start in range(0, len(to_send), NOTIFICATION_BATCH):
+        # robust: a broker outage must not fail what was committed; the next refresh enqueues unsent ones.
+        transaction.on_commit(
+            _notifications_enqueue(to_send[start : start + NOTIFICATION_BATCH]), robust=True
+        )
     return len(rows)
+
+
+def _notifications_enqueue(notification_ids: list[int]) -> Callable[[], None]:
+    """A named function, not a ``partial``: Django logs a failing robust callback by its ``__qualname__``."""
+
+    def notifications_enqueue() -> None:
+        from shop_extensions.benefits.tasks import notifications_send_task
+
+        notifications_send_task.delay(notification_ids)
+
+    return notifications_enqueue
 
 
 POSITION_COLUMNS = {
@@ -293,9 +326,12 @@ def _positions_write(
 
 
 def notifications_send(*, notification_ids: list[int]) -> int:
-    """Mail each maker (in their language) and their initiative's coordinators. Runs after commit. A row is
-    claimed (``emailed_at`` set where still empty) before sending, so two senders never mail the same
-    warning; if sending fails the claim is released for the next refresh to retry."""
+    """Mail each maker (in their language) and their initiative's coordinators; returns how many mails
+    went out. Idempotent: a notification is claimed (``emailed_at`` set where still empty, skipping rows
+    another sender holds) before sending, so two senders never mail the same warning. Mails go one
+    notification at a time; when sending fails, the claims of the notifications not yet mailed are released
+    and the error is raised, so the task retries them (and only them) without announcing anything anew.
+    A crash between claim and send loses that mail rather than doubling it."""
     now = timezone.now()
     with transaction.atomic():
         claimed = list(
@@ -315,40 +351,49 @@ def notifications_send(*, notification_ids: list[int]) -> int:
         .values_list("coordinator_roles__initiative_id", "email")
     ):
         coordinators.setdefault(initiative_id, []).append(email)
-    mails: list[EmailMessage] = []
-    for notification in claimed:
-        maker = notification.maker
-        month = f"{notification.month:%m-%Y}"
-        kind, level = notification.threshold, notification.level
-        earned, limit = notification.earned, notification.threshold_limit
-        if maker.email:
-            subject, body = messages.maker_message(
-                language=maker.preferred_language,
-                threshold=kind,
-                level=level,
-                earned=earned,
-                limit=limit,
-                month=month,
-            )
-            mails.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [maker.email]))
-        if coordinators.get(maker.initiative_id):
-            subject, body = messages.coordinator_message(
-                maker_name=maker.display_name,
-                threshold=kind,
-                level=level,
-                earned=earned,
-                limit=limit,
-                month=month,
-            )
-            mails.append(
-                EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, coordinators[maker.initiative_id])
-            )
+    sent = 0
+    done: set[int] = set()
     try:
-        get_connection().send_messages(mails)
+        with get_connection() as mailer:
+            for notification in claimed:
+                mails = _mails_for(notification, coordinators.get(notification.maker.initiative_id, []))
+                if mails:
+                    sent += mailer.send_messages(mails) or 0
+                done.add(notification.pk)
     except Exception:
-        Notification.objects.filter(pk__in=[n.pk for n in claimed], emailed_at=now).update(emailed_at=None)
+        Notification.objects.filter(
+            pk__in=[n.pk for n in claimed if n.pk not in done], emailed_at=now
+        ).update(emailed_at=None)
         raise
-    return len(mails)
+    return sent
+
+
+def _mails_for(notification: Notification, coordinator_emails: list[str]) -> list[EmailMessage]:
+    maker = notification.maker
+    n = notification
+    mails = []
+    if maker.email:
+        subject, body = messages.maker_message(
+            language=maker.preferred_language,
+            threshold=n.threshold,
+            level=n.level,
+            earned=n.earned,
+            limit=n.threshold_limit,
+            month=n.month,
+        )
+        mails.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [maker.email]))
+    if coordinator_emails:
+        subject, body = messages.coordinator_message(
+            language=settings.LANGUAGE_CODE,
+            maker_name=maker.display_name,
+            threshold=n.threshold,
+            level=n.level,
+            earned=n.earned,
+            limit=n.threshold_limit,
+            month=n.month,
+        )
+        mails.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, coordinator_emails))
+    return mails
 
 
 @dataclass(frozen=True)

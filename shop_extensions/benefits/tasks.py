@@ -19,3 +19,15 @@ def positions_refresh_task(maker_ids: list[int], month: str) -> int:
     return services.positions_refresh(
         maker_ids=[int(pk) for pk in maker_ids], month=date.fromisoformat(month)
     )
+
+
+@shared_task(
+    name="benefits.notifications_send",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 8},
+)
+def notifications_send_task(notification_ids: list[int]) -> int:
+    """Mail the warnings ``positions_refresh`` recorded. Idempotent: a warning already mailed is skipped,
+    and a failed send releases only the warnings not yet mailed, so a retry never mails one twice."""
+    return services.notifications_send(notification_ids=[int(pk) for pk in notification_ids])

@@ -17,6 +17,7 @@ def make_situation(maker: Maker, **fields: Any) -> BenefitSituation:
         "household_type": "single",
         "date_of_birth": date(1990, 3, 3),
         "free_period_started": date(2025, 12, 1),
+        "income_basis": "sale_date",  # these tests set month earnings; payout-basis tests post payouts
     }
     defaults.update(fields)
     return BenefitSituation.objects.create(maker=maker, **defaults)
@@ -25,5 +26,8 @@ def make_situation(maker: Maker, **fields: Any) -> BenefitSituation:
 def set_month_earnings(maker: Maker, month: date, amount: str) -> None:
     """Stands in for the ledger posting entries: the month total is what the engine reads."""
     MakerPeriodTotal.objects.update_or_create(
-        maker=maker, period=month, currency="EUR", defaults={"amount": Decimal(amount), "earned": Decimal(amount), "entries": 1}
+        maker=maker,
+        period=month,
+        currency="EUR",
+        defaults={"amount": Decimal(amount), "earned": Decimal(amount), "entries": 1},
     )

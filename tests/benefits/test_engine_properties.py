@@ -12,7 +12,7 @@ from shop_extensions.benefits import engine
 
 money = st.decimals(min_value=Decimal(0), max_value=Decimal(20000), places=2)
 months = st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 1)).map(engine.month_start)
-codes = st.sampled_from(["pw-31-2-n", "pw-31-2-r", "pw-31-2-y", "pw-31-2-z", "pw-34a"])
+codes = st.sampled_from(list(engine.FREE_RULE_ORDER))
 
 
 @st.composite
@@ -45,6 +45,8 @@ def situations(draw: st.DrawFn) -> engine.SituationData:
         single_parent_child_under_12=draw(st.booleans()),
         medically_limited=draw(st.booleans()),
         loonkostensubsidie=draw(st.booleans()),
+        hours_cannot_expand=draw(st.booleans()),
+        pension_age_reached=draw(st.booleans()),
         free_period_started=draw(st.one_of(st.none(), months)),
         switched_on=frozenset({"pw-34a"}),
     )

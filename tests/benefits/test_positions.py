@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 
 from shop_extensions.benefits import services
 from shop_extensions.benefits.models import InitiativeBenefitPolicy, Notification, Position
 from shop_extensions.benefits.selectors import positions_for_coordinator
-from shop_extensions.benefits.tasks import positions_refresh_task
+from shop_extensions.benefits.tasks import notifications_send_task, positions_refresh_task
 from shop_extensions.core.errors import PermissionDenied
 from tests.makers.factories import make_coordinator, make_initiative, make_maker
 
@@ -19,6 +20,11 @@ from .factories import make_situation, set_month_earnings
 
 pytestmark = pytest.mark.django_db
 JAN = date(2026, 1, 1)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(eager_tasks):
+    """The mailing task runs as the worker would, right after commit."""
 
 
 @pytest.fixture
@@ -150,22 +156,62 @@ def test_what_if_shows_what_an_extra_amount_leaves(atelier):
     assert result.indication is True
 
 
-def test_a_failed_send_is_retried_once_by_the_next_refresh(
-    atelier, django_capture_on_commit_callbacks, monkeypatch
+class SmtpDown(BaseEmailBackend):
+    """Stands in for an unreachable mail server."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionError("smtp down")
+
+
+def test_a_failed_send_is_retried_without_announcing_again(
+    atelier, django_capture_on_commit_callbacks, settings
 ):
     initiative, _ = atelier
     maker = make_maker(initiative, "Fatima")
     make_situation(maker)
     set_month_earnings(maker, JAN, "950.00")
+    settings.EMAIL_BACKEND = "tests.benefits.test_positions.SmtpDown"
 
-    class Down:
-        def send_messages(self, messages):
-            raise ConnectionError("smtp down")
+    refresh([maker.pk], django_capture_on_commit_callbacks)  # the mailing task fails after commit
+    unsent = list(Notification.objects.filter(emailed_at__isnull=True).values_list("pk", flat=True))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    notifications_send_task.run(unsent)  # the task's retry
+    notifications_send_task.run(unsent)  # a duplicate delivery of the same task
+    refresh([maker.pk], django_capture_on_commit_callbacks)
 
-    monkeypatch.setattr(services, "get_connection", Down)
-    with pytest.raises(ConnectionError):
-        refresh([maker.pk], django_capture_on_commit_callbacks)
-    monkeypatch.undo()
+    assert len(unsent) == 1
+    assert Notification.objects.count() == 1
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
+    assert len(mail.outbox) == 2
+
+
+def test_refresh_only_records_and_enqueues_mailing_after_commit(atelier, django_capture_on_commit_callbacks):
+    initiative, _ = atelier
+    maker = make_maker(initiative, "Fatima")
+    make_situation(maker)
+    set_month_earnings(maker, JAN, "950.00")
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.positions_refresh(maker_ids=[maker.pk], month=JAN)
+
+        assert mail.outbox == []  # nothing mailed inside the transaction
+    assert len(callbacks) == 1
+    assert Notification.objects.get().emailed_at is None
+    callbacks[0]()
+    assert len(mail.outbox) == 2
+    assert Notification.objects.get().emailed_at is not None
+
+
+def test_unsent_warnings_are_enqueued_again_by_the_next_refresh_and_mailed_once(
+    atelier, django_capture_on_commit_callbacks
+):
+    initiative, _ = atelier
+    maker = make_maker(initiative, "Fatima")
+    make_situation(maker)
+    set_month_earnings(maker, JAN, "950.00")
+    with django_capture_on_commit_callbacks(execute=False):
+        services.positions_refresh(maker_ids=[maker.pk], month=JAN)  # the broker lost this task
+
     refresh([maker.pk], django_capture_on_commit_callbacks)
     refresh([maker.pk], django_capture_on_commit_callbacks)
 
@@ -183,5 +229,43 @@ def test_what_if_without_a_known_benefit_says_nothing(atelier):
     assert result.verified is False
 
 
-def test_task_is_registered_under_its_name():
+def test_tasks_are_registered_under_their_names():
     assert positions_refresh_task.name == "benefits.positions_refresh"
+    assert notifications_send_task.name == "benefits.notifications_send"
+
+
+@pytest.mark.parametrize(
+    ("started", "level"),
+    [(date(2025, 9, 1), "approaching"), (date(2025, 8, 1), "reached")],
+    ids=["pw-31-2-n-month-5-of-6-approaching", "pw-31-2-n-month-6-of-6-reached"],
+)
+def test_end_of_the_free_period_is_announced_once(
+    atelier, django_capture_on_commit_callbacks, started, level
+):
+    initiative, _ = atelier
+    maker = make_maker(initiative, "Fatima")
+    make_situation(maker, free_period_started=started)
+    set_month_earnings(maker, JAN, "100.00")  # far below every euro threshold
+
+    refresh([maker.pk], django_capture_on_commit_callbacks)
+    refresh([maker.pk], django_capture_on_commit_callbacks)
+
+    assert list(Notification.objects.values_list("threshold", "level", "threshold_limit")) == [
+        ("free_period_end", level, Decimal(6))
+    ]
+    assert Position.objects.get(maker=maker).status == "ok"  # the status is about earnings
+    assert len(mail.outbox) == 2
+    expected = "Volgende maand is de laatste maand" if level == "approaching" else "Deze maand is de laatste"
+    assert expected in mail.outbox[0].body
+
+
+def test_no_period_end_for_a_rule_without_a_time_limit(atelier, django_capture_on_commit_callbacks):
+    initiative, _ = atelier
+    maker = make_maker(initiative, "Fatima")
+    make_situation(maker, medically_limited=True, free_period_started=date(2023, 1, 1))  # y, no limit
+    set_month_earnings(maker, JAN, "100.00")
+
+    refresh([maker.pk], django_capture_on_commit_callbacks)
+
+    assert Position.objects.get(maker=maker).rule_code == "pw-31-2-y"
+    assert not Notification.objects.exists()

@@ -103,7 +103,15 @@ RULES: list[dict[str, Any]] = [
     ),
     # §1.3 / row 7: medisch urenbeperkt, 15%, no time limit, n first.
     *_art31("pw-31-2-y", "15", ["167.07", "170.18", "173.04", "176.35", "180.19"], label="y"),
-    # §1.3 / row 8: loonkostensubsidie target group, 15%, 12 months after n (aa: open-ended, not loaded).
+    # §1.1: above pension age n has no time limit (the AOW age is not in the facts file: a flag says it).
+    *_art31(
+        "pw-31-2-n-aow",
+        "25",
+        ["264.00", "269.00", "273.00", "278.00", "285.00"],
+        min_age=27,
+        label="n (pension age reached: no time limit)",
+    ),
+    # §1.3 / row 8: loonkostensubsidie target group, 15%, 12 months after n.
     *_art31(
         "pw-31-2-z",
         "15",
@@ -111,6 +119,15 @@ RULES: list[dict[str, Any]] = [
         max_duration_months=12,
         label="z",
         note="2024-01 and 2025-01 amounts as published",
+    ),
+    # §1.3 / row 8: aa, the z amounts open-ended after the z period when the college judged that the
+    # person cannot expand their hours.
+    *_art31(
+        "pw-31-2-aa",
+        "15",
+        ["157.96", "170.18", "170.18", "176.35", "180.19"],
+        label="aa",
+        note="after the z period, if the college judges the hours cannot be expanded; amounts as z",
     ),
     # §1.4 / row 10: premium, per calendar year (not used by the engine: a municipal premium, not earnings).
     *_art31(
@@ -191,6 +208,54 @@ RULES: list[dict[str, Any]] = [
             ),
         ]
     ],
+    # §1.6 / row 16: Amsterdam's giftendrempel (policy, not law); how it relates to the statutory EUR 1,200
+    # from 2026 is UNCERTAIN, so that version is unverified (the engine then keeps the statutory limit).
+    {
+        "regime": "bijstand",
+        "code": "pw-31-2-m",
+        "municipality": "amsterdam",
+        "percentage": None,
+        "cap_kind": "amount",
+        "cap_amount": D("1800.00"),
+        "cap_period": "year",
+        "valid_from": date(2023, 3, 1),
+        "valid_to": date(2025, 12, 31),
+        "source_url": "https://www.amsterdamsdagblad.nl/",
+        "source": "amsterdamsdagblad.nl, at5.nl (Feb 2023) quoting the college [SEC]; beleidsregels 2025 art 2.4",
+        "verified": True,
+        "note": "municipal policy: gifts below it need not be reported",
+    },
+    {
+        "regime": "bijstand",
+        "code": "pw-31-2-m",
+        "municipality": "amsterdam",
+        "percentage": None,
+        "cap_kind": "amount",
+        "cap_amount": D("1800.00"),
+        "cap_period": "year",
+        "valid_from": date(2026, 1, 1),
+        "valid_to": None,
+        "source_url": "https://lokaleregelgeving.overheid.nl/CVDR736729/1",
+        "source": "Amsterdam giftendrempel after the statutory EUR 1,200 (art 31 lid 2 m, 2026): UNCERTAIN",
+        "verified": False,
+        "note": "whether EUR 1,800 survives the statutory EUR 1,200 from 2026 is UNCERTAIN (facts §9.4)",
+    },
+    # §6 / row 17: Amsterdam bijverdienpremie, a municipal premium (not a free amount: never applied by the
+    # engine); 30% up to EUR 219 a month until at least 2023-12-31, parameters 2024 onwards UNCERTAIN.
+    {
+        "regime": "bijstand",
+        "code": "ams-bijverdienpremie",
+        "municipality": "amsterdam",
+        "percentage": D("30"),
+        "cap_kind": "unknown",
+        "cap_amount": None,
+        "valid_from": date(2024, 1, 1),
+        "valid_to": None,
+        "source_url": "https://nos.nl/",
+        "source": "nos.nl, gemeente.nu (30%, max EUR 219 a month, to end 2023) [SEC]; 2024+ UNCERTAIN",
+        "verified": False,
+        "note": "paid twice a year (June, November); 2024-2026 parameters UNCERTAIN (facts §9.4)",
+    },
     # §1.6 / rows 14-15: gifts.
     {
         "regime": "bijstand",
@@ -250,6 +315,52 @@ RULES: list[dict[str, Any]] = [
         "verified": False,
         "note": "no euro cap in the text; in-force date 2027-01-01 UNCERTAIN; extension (lid 2) not modelled",
     },
+    # §1.7 / row 18: art 34a lid 2, after the 12 months the college may extend if more hours are not
+    # possible (the municipality's decision is the ``hours_cannot_expand`` flag). Lid 3 (a new 12 months
+    # after a new job) is a new ``free_period_started``, not a rule of its own.
+    {
+        "regime": "bijstand",
+        "code": "pw-34a-2",
+        "percentage": D("15"),
+        "cap_kind": "none",
+        "cap_amount": None,
+        "valid_from": date(2027, 1, 1),
+        "valid_to": None,
+        "source_url": _pw(date(2026, 1, 1), "34a"),
+        "source": "art 34a lid 2 (text) [LAW]; Schulinck on the draft PiB [SEC]",
+        "verified": False,
+        "note": "extension after the 34a period when the college decides; in-force date UNCERTAIN",
+    },
+    # §1.7 / row 20: art 34a lid 1 c, pension age reached, 25% up to EUR 226 a month.
+    {
+        "regime": "bijstand",
+        "code": "pw-34a-c",
+        "percentage": D("25"),
+        "cap_kind": "amount",
+        "cap_amount": D("226.00"),
+        "valid_from": date(2027, 1, 1),
+        "valid_to": None,
+        "source_url": _pw(date(2026, 1, 1), "34a"),
+        "source": "art 34a lid 1 c (text) [LAW]",
+        "verified": False,
+        "note": "in-force date UNCERTAIN; the cap may be indexed",
+    },
+    # §1.7 / row 21: art 34b bufferbudget, up to EUR 1,000 a calendar year, ex officio (not a free amount:
+    # never applied by the engine).
+    {
+        "regime": "bijstand",
+        "code": "pw-34b",
+        "percentage": None,
+        "cap_kind": "amount",
+        "cap_amount": D("1000.00"),
+        "cap_period": "year",
+        "valid_from": date(2027, 1, 1),
+        "valid_to": None,
+        "source_url": _pw(date(2026, 1, 1), "34b"),
+        "source": "art 34b (text) [LAW]",
+        "verified": False,
+        "note": "discretionary, ex officio; in-force date UNCERTAIN; not for Bbz (art 60ba, UNCERTAIN)",
+    },
     # §1.7 / row 19: art 34a lid 1 b, medisch urenbeperkt, 15%, no limit stated.
     {
         "regime": "bijstand",
@@ -278,6 +389,54 @@ RULES: list[dict[str, Any]] = [
         "source": 'uwv.nl "Opgeven en verrekenen van inkomsten" [GOV]',
         "verified": True,
         "note": "75% in the first 2 months of WW; stops above 87.5% of the WW-maandloon (not kept)",
+    },
+    # §3 / row 27: in the first 2 months of the WW the benefit is 75% of the remainder: 75% is offset.
+    {
+        "regime": "ww",
+        "code": "ww-offset-start",
+        "percentage": D("75"),
+        "percentage_meaning": "offset",
+        "cap_kind": "none",
+        "cap_amount": None,
+        "max_duration_months": 2,
+        "valid_from": date(2015, 7, 1),
+        "valid_to": None,
+        "source_url": "https://www.uwv.nl/",
+        "source": 'uwv.nl "Uw WW-uitkering berekenen als u inkomsten heeft" [GOV]',
+        "verified": True,
+        "note": "months 1-2 of the WW benefit",
+    },
+    # §3 / row 28: WW stops above 87.5% of the WW-maandloon (the maandloon is not kept: data only).
+    {
+        "regime": "ww",
+        "code": "ww-stop",
+        "percentage": D("87.5"),
+        "percentage_meaning": "of_reference",
+        "cap_kind": "none",
+        "cap_amount": None,
+        "valid_from": date(2015, 7, 1),
+        "valid_to": None,
+        "source_url": "https://www.uwv.nl/",
+        "source": 'uwv.nl "Opgeven en verrekenen van inkomsten" [GOV]',
+        "verified": True,
+        "note": "share of the WW-maandloon, which is not kept (not estimated)",
+    },
+    # §4: the WGA wage-related benefit (LGU) is 75% in its first 2 months (IVA / WGA 80-100: 70% throughout;
+    # the regime does not tell them apart, so this is the lower estimate for those).
+    {
+        "regime": "wia_wga",
+        "code": "wia-offset-start",
+        "percentage": D("75"),
+        "percentage_meaning": "offset",
+        "cap_kind": "none",
+        "cap_amount": None,
+        "max_duration_months": 2,
+        "valid_from": date(2024, 1, 1),
+        "valid_to": None,
+        "source_url": "https://www.stichtingbwn.nl/",
+        "source": "stichtingbwn.nl; financieelvakweb.nl [SEC]",
+        "verified": True,
+        "note": "WGA LGU months 1-2; in force before 2024 (no date in the facts file)",
     },
     # §4 / row 31: WIA (WGA LGU, IVA, WGA 80-100) offsets 70% of earnings.
     {
@@ -308,6 +467,53 @@ RULES: list[dict[str, Any]] = [
         "source": "reumazorgnederland.nl; uwv.nl (qualitative) [SEC]",
         "verified": False,
         "note": "exact statutory formula after 2021 UNCERTAIN",
+    },
+    # §4 / row 35: the Wajong ends only after 5 years of work AND earning at least 75% of the minimum
+    # (youth) wage without support (data only: years of work are not kept).
+    {
+        "regime": "wajong",
+        "code": "wajong-end",
+        "percentage": D("75"),
+        "percentage_meaning": "of_reference",
+        "cap_kind": "none",
+        "cap_amount": None,
+        "valid_from": date(2021, 1, 1),
+        "valid_to": None,
+        "source_url": "https://www.uwv.nl/",
+        "source": 'uwv.nl "Inkomsten uit werk" [GOV]',
+        "verified": True,
+        "note": "share of the minimum (youth) wage, after 5 years of work without support",
+    },
+    # §4: maximum Wajong for people with working capacity, 70% of the minimum wage since 2018 (data only).
+    {
+        "regime": "wajong",
+        "code": "wajong-max",
+        "percentage": D("70"),
+        "percentage_meaning": "of_reference",
+        "cap_kind": "none",
+        "cap_amount": None,
+        "valid_from": date(2018, 1, 1),
+        "valid_to": None,
+        "source_url": "https://www.uwv.nl/",
+        "source": "uwv.nl oude Wajong page [GOV]",
+        "verified": True,
+        "note": "share of the minimum wage",
+    },
+    # §4 / row 36: a one-off allowance outside the werkkostenregeling counts above EUR 2,400 a calendar
+    # year (no start date in the facts file: loaded from the start of the range).
+    {
+        "regime": "wajong",
+        "code": "wajong-allowance",
+        "percentage": None,
+        "cap_kind": "amount",
+        "cap_amount": D("2400.00"),
+        "cap_period": "year",
+        "valid_from": date(2024, 1, 1),
+        "valid_to": None,
+        "source_url": "https://www.uwv.nl/",
+        "source": 'uwv.nl "Inkomsten die invloed hebben op uw WIA-, WAZ-, WAO- of Wajong-uitkering" [GOV]',
+        "verified": True,
+        "note": "counts as income when above the limit; no start date in the facts file",
     },
 ]
 
@@ -342,4 +548,84 @@ NORMS: list[dict[str, Any]] = [
     *_norms("single", ["1283.83", "1308.45", "1345.45", "1369.06", "1401.50"], "21"),
     *_norms("couple", ["1834.04", "1869.21", "1922.07", "1955.80", "2002.13"], "21"),
     *_norms("single_18_20", ["316.94", "323.03", "332.17", "337.98", "345.99"], "20"),
+]
+
+
+def _reference(
+    code: str, unit: str, amounts: list[str | None], source: str, url: str
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {
+            "code": code,
+            "amount": D(amount) if amount is not None else None,
+            "unit": unit,
+            "valid_from": start,
+            "valid_to": end,
+            "source_url": url,
+            "source": source,
+            "verified": amount is not None,
+            "note": "" if amount is not None else "UNCERTAIN in the facts file: not loaded",
+        }
+        for (start, end), amount in zip(HALF_YEARS, amounts, strict=True)
+    ]
+    rows.append(
+        {
+            "code": code,
+            "amount": None,
+            "unit": unit,
+            "valid_from": UNKNOWN_VERSION[0],
+            "valid_to": None,
+            "source_url": url,
+            "source": source,
+            "verified": False,
+            "note": "2026-07-01 amount not yet set (facts §9.1)",
+        }
+    )
+    return rows
+
+
+# §1.9 / rows 24-25 (minimum wage, SEC citing SZW Staatscourant) and §1.8 (art 34 lid 3 asset limits:
+# the facts file has 2024-01-01 and 2026-01-01 only, so 2025 is unknown).
+REFERENCE_AMOUNTS: list[dict[str, Any]] = [
+    *_reference(
+        "wml-hour-21",
+        "hour",
+        ["13.27", "13.68", "14.06", "14.40", "14.71"],
+        "persaldi.nl, rd.nl, adw-accountants.nl, accountancyvanmorgen.nl, admintrend.nl, mkbservicedesk.nl [SEC]",
+        "https://www.rijksoverheid.nl/onderwerpen/minimumloon",
+    ),
+    # 2024-01-01: the facts file has only a back-calculated ~EUR 2,069 (UNCERTAIN): not loaded.
+    *_reference(
+        "wml-reference-month",
+        "month",
+        [None, "2133.60", "2191.80", "2245.80", "2294.40"],
+        "adw-accountants.nl, baartsemennema.nl, admintrend.nl (Stcrt 2025, 12264), grootheddeaccountants.nl [SEC]",
+        "https://www.rijksoverheid.nl/onderwerpen/minimumloon",
+    ),
+    *[
+        {
+            "code": code,
+            "amount": D(amount) if amount else None,
+            "unit": "once",
+            "valid_from": start,
+            "valid_to": end,
+            "source_url": _pw(start if amount else date(2024, 1, 1), "34"),
+            "source": f"art 34 lid 3 Pw ({label}) [LAW]",
+            "verified": amount is not None,
+            "note": "" if amount else "2025 amount not in the facts file",
+        }
+        for code, label, amounts in [
+            ("pw-assets-single", "single", ["7575.00", None, "8000.00"]),
+            ("pw-assets-couple", "single parent or couple", ["15150.00", None, "16000.00"]),
+        ]
+        for (start, end), amount in zip(
+            [
+                (date(2024, 1, 1), date(2024, 12, 31)),
+                (date(2025, 1, 1), date(2025, 12, 31)),
+                (date(2026, 1, 1), None),
+            ],
+            amounts,
+            strict=True,
+        )
+    ],
 ]
