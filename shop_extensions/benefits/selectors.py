@@ -319,3 +319,12 @@ def positions_for_coordinator(*, user: Any, initiative_id: int, month: date) -> 
         .select_related("maker")
         .order_by("maker__display_name", "maker_id")
     )
+
+
+def makers_with_situation() -> list[int]:
+    """Ids of active makers that have a benefit situation (for the daily refresh of all positions)."""
+    return list(
+        BenefitSituation.objects.filter(maker__is_active=True)
+        .order_by("maker_id")
+        .values_list("maker_id", flat=True)
+    )

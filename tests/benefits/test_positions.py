@@ -12,7 +12,11 @@ from django.core.mail.backends.base import BaseEmailBackend
 from shop_extensions.benefits import services
 from shop_extensions.benefits.models import InitiativeBenefitPolicy, Notification, Position
 from shop_extensions.benefits.selectors import positions_for_coordinator
-from shop_extensions.benefits.tasks import notifications_send_task, positions_refresh_task
+from shop_extensions.benefits.tasks import (
+    notifications_send_task,
+    positions_refresh_all_task,
+    positions_refresh_task,
+)
 from shop_extensions.core.errors import PermissionDenied
 from tests.makers.factories import make_coordinator, make_initiative, make_maker
 
@@ -269,3 +273,25 @@ def test_no_period_end_for_a_rule_without_a_time_limit(atelier, django_capture_o
 
     assert Position.objects.get(maker=maker).rule_code == "pw-31-2-y"
     assert not Notification.objects.exists()
+
+
+def test_the_daily_refresh_reaches_makers_whose_ledger_did_not_move(
+    atelier, django_capture_on_commit_callbacks
+):
+    initiative, _ = atelier
+    quiet = make_maker(initiative, "Fatima")
+    make_situation(quiet, free_period_started=date(2025, 9, 1))  # no ledger entry this month
+    make_maker(initiative, "Noor")  # no situation: nothing to compute
+    inactive = make_maker(initiative, "Sam", is_active=False)
+    make_situation(inactive, free_period_started=date(2025, 9, 1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        computed = positions_refresh_all_task.run("2026-01-20", chunk=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        positions_refresh_all_task.run("2026-01-21")
+
+    assert computed == 1
+    assert list(Notification.objects.values_list("maker_id", "threshold", "level")) == [
+        (quiet.pk, "free_period_end", "approaching")
+    ]
+    assert len(mail.outbox) == 2
