@@ -34,6 +34,10 @@ bench: venv
 	$(BIN)/python -m tests.bench.bench_intake $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_ledger
 	$(BIN)/python -m tests.bench.bench_positions
+	$(BIN)/python -m tests.bench.bench_payouts $(PAYOUTS_BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_portal
+	$(BIN)/python -m tests.bench.bench_statements $(STATEMENTS_BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_coordinator $(COORDINATOR_BENCH_ARGS)
 
 ## Regenerate the typed Saleor client from SALEOR_SCHEMA_PATH (default ../shared/saleor/schema.graphql).
 saleor-client: venv

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -80,6 +82,17 @@ class Demo:
             print(f"PostgreSQL: embedded, data in {CONFIG.embedded_pg_dir}")
         else:
             print("PostgreSQL: DATABASE_URL")
+        self.stripe_port = 0
+        if not self.env.get("STRIPE_SECRET_KEY"):
+            # No Stripe keys: the local Stripe stand-in (shop_extensions/payouts/standin) takes Stripe's place.
+            self.stripe_port = _free_port(12111)
+            self.env.update(
+                STRIPE_SECRET_KEY="sk_test_standin_demo",  # noqa: S106 - the stand-in accepts any test key
+                STRIPE_API_BASE=f"http://127.0.0.1:{self.stripe_port}",
+                STRIPE_WEBHOOK_SECRET=f"whsec_standin_{secrets.token_hex(16)}",
+                STRIPE_CONNECT_WEBHOOK_SECRET=f"whsec_standin_{secrets.token_hex(16)}",
+            )
+        print(f"Stripe: {self.env.get('STRIPE_API_BASE') or 'Stripe test mode (STRIPE_SECRET_KEY)'}")
         broker = (
             self.env.get("CELERY_BROKER_URL") or self.env.get("REDIS_URL") or "filesystem:// (.local/broker)"
         )
@@ -155,6 +168,25 @@ class Demo:
                 str(LOCAL / "celerybeat-schedule"),
             ],
         )
+        if self.stripe_port:
+            hooks = {
+                "platform": {
+                    "url": f"{self.web}/payouts/stripe/webhook",
+                    "secret": self.env["STRIPE_WEBHOOK_SECRET"],
+                },
+                "connect": {
+                    "url": f"{self.web}/payouts/stripe/connect-webhook",
+                    "secret": self.env["STRIPE_CONNECT_WEBHOOK_SECRET"],
+                },
+            }
+            self._start(
+                "stripe",
+                [
+                    *(str(BIN / "python"), "-m", "shop_extensions.payouts.standin"),
+                    *("--port", str(self.stripe_port), "--webhooks", json.dumps(hooks)),
+                ],
+            )
+            _wait(f"{self.env['STRIPE_API_BASE']}/_standin/health", "the Stripe stand-in", self.procs)
         _wait(f"{self.web}/healthz", "the web server", self.procs)
         _wait(f"{self.sandbox}/.well-known/jwks.json", "the Saleor sandbox", self.procs)
 
@@ -196,6 +228,7 @@ class Demo:
             if done and not pending:
                 print(f"Webhooks received, verified and processed by the worker: {done}")
                 self._ledger_summary()
+                self._pay_makers()
                 return done
             time.sleep(0.5)
         raise RuntimeError("webhooks were not all processed in time; see .local/worker.log")
@@ -208,6 +241,10 @@ class Demo:
         for maker in Maker.objects.select_related("initiative").order_by("internal_reference"):
             balance = maker_balance(maker=maker, currency=maker.initiative.currency)
             print(f"  {maker.display_name:<10} {maker.initiative.currency} {balance}")
+
+    def _pay_makers(self) -> None:
+        print("Paying the makers through Stripe (a payout run, sent now):")
+        subprocess.run([str(BIN / "python"), "manage.py", "payout_run"], cwd=ROOT, env=self.env, check=True)
 
     def summary(self) -> None:
         password = self.password_file.read_text().strip() if self.password_file.exists() else "(set earlier)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import dj_database_url
+from celery.schedules import crontab
 
 from backend.settings.env import BASE_DIR, CONFIG, LOCAL_DIR
 
@@ -27,6 +28,10 @@ INSTALLED_APPS = [
     "shop_extensions.catalog",
     "shop_extensions.ledger",
     "shop_extensions.benefits",
+    "shop_extensions.payouts",
+    "shop_extensions.statements",
+    "shop_extensions.portal",
+    "shop_extensions.coordinator",
 ]
 
 MIDDLEWARE = [
@@ -38,6 +43,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shop_extensions.core.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -76,6 +82,13 @@ TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# Each area has its own login; shared views (the admin) use LOGIN_URL.
+PORTAL_LOGIN_URL = "portal:login"
+COORDINATOR_LOGIN_URL = "coordinator:login"
+LOGIN_URL = "admin:login"
+# The portal's sessions end after this many seconds without a request (the coordinator area may choose its own).
+PORTAL_SESSION_IDLE_SECONDS = 30 * 60
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static"
@@ -134,6 +147,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "saleor_app.installations_verify",
         "schedule": timedelta(hours=1),
     },
+    # Calendar-only warnings (the free-amount period running out) for makers whose ledger did not move.
+    "benefits-positions-refresh-all": {
+        "task": "benefits.positions_refresh_all",
+        "schedule": crontab(minute="30", hour="5"),
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------------
@@ -182,14 +200,88 @@ SALEOR_WEBHOOK_HANDLERS: dict[str, str] = {
     ),
     "product_variant_deleted": "shop_extensions.ledger.services.variant_deleted_handle",
 }
+# Handler above -> its batch form, called with deliveries=[(delivery, payload), ...] (oldest first) in one
+# transaction: a worker then drains many waiting rows of that handler at once (docs/adr/0007).
+SALEOR_WEBHOOK_BATCH_HANDLERS: dict[str, str] = {
+    "shop_extensions.ledger.services.order_webhook_handle": "shop_extensions.ledger.services.order_webhooks_handle",
+}
 
 HEALTH_CHECKS: dict[str, str] = {"saleor": "shop_extensions.saleor_app.selectors.installations_health"}
 
 # `manage.py seed_demo`: each app's demo data, called in order with stdout=.
 DEMO_SEEDERS: list[str] = ["shop_extensions.catalog.demo.seed"]
+DEMO_SEEDERS.append("shop_extensions.payouts.demo.seed")  # after the atelier exists: Stripe accounts
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "Rode Draad <noreply@rodedraad.example>"
 
 # Celery tasks called (maker ids, ISO month) after ledger entries are committed, e.g. benefit positions.
 LEDGER_AFTER_POST_TASKS: list[str] = ["shop_extensions.benefits.tasks.positions_refresh_task"]
+
+# --- Statements -------------------------------------------------------------------------------------
+# Issued PDFs and CSVs: local files by default, an S3-compatible bucket (django-storages) when one is named.
+if CONFIG.statements_s3_bucket:
+    STATEMENTS_STORAGE: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CONFIG.statements_s3_bucket,
+            "endpoint_url": CONFIG.statements_s3_endpoint_url or None,
+            "region_name": CONFIG.statements_s3_region or None,
+            "access_key": CONFIG.statements_s3_access_key_id or None,
+            "secret_key": CONFIG.statements_s3_secret_access_key or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STATEMENTS_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(CONFIG.statements_storage_dir), "base_url": None},
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    **globals().get("STORAGES", {}),
+    "statements": STATEMENTS_STORAGE,
+}
+# Crontab schedules (the statements' month close) are read in Amsterdam time; intervals are unaffected.
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE["statements-month-close"] = {
+    "task": "statements.month_close",
+    "schedule": crontab(minute="0", hour="6", day_of_month="1"),
+}
+# Makers per Celery task when a month is closed: small batches spread the load over the workers.
+STATEMENTS_BATCH_SIZE = 20
+# A maker whose statement failed is retried this many times (with backoff) before it shows as failed.
+STATEMENTS_MAX_ATTEMPTS = 4
+
+# --- Payouts ----------------------------------------------------------------------------------------
+STRIPE_SECRET_KEY = CONFIG.stripe_secret_key
+STRIPE_API_BASE = CONFIG.stripe_api_base  # empty: api.stripe.com; tests and the demo use the stand-in
+STRIPE_TIMEOUT_SECONDS = 20.0
+STRIPE_WEBHOOK_SECRETS = {
+    "platform": CONFIG.stripe_webhook_secret,
+    "connect": CONFIG.stripe_connect_webhook_secret,
+}
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+STRIPE_CONNECT_COUNTRY = "NL"
+# A payout left in `submitting` this long is presumed orphaned by a crashed worker and recovered.
+PAYOUTS_STALE_SECONDS = 120
+# Stripe keeps an idempotency key at least 24 h: the same key is retried within this window, and only
+# after it is the transfer looked up by its transfer group before a new attempt.
+PAYOUTS_KEY_WINDOW_SECONDS = 23 * 3600
+# Threads per run worker: they overlap database work with Stripe's answers and share the run's throttle.
+PAYOUTS_RUN_THREADS = 6
+PAYOUTS_MAKER_RETURN_URL = "/portal/"
+PAYOUTS_COORDINATOR_RETURN_URL = "/coordinator/"
+LOGGING["loggers"] = {**LOGGING["loggers"], "stripe": {"level": "WARNING"}}  # type: ignore[dict-item]  # INFO logs every request
+CELERY_BEAT_SCHEDULE["payouts-monthly-runs"] = {
+    "task": "payouts.monthly_runs",
+    "schedule": crontab(minute="0", hour="7"),
+}
+CELERY_BEAT_SCHEDULE["payouts-recover"] = {"task": "payouts.recover", "schedule": timedelta(minutes=5)}
+CELERY_BEAT_SCHEDULE["payouts-stripe-events-sweep"] = {
+    "task": "payouts.stripe_events_sweep",
+    "schedule": timedelta(seconds=60),
+}

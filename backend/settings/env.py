@@ -63,7 +63,20 @@ class Config:
     ci: bool
     embedded_pg_dir: Path
     dashboard_origins: list[str]
+    dashboard_cross_site: bool
     extra: dict[str, str] = field(default_factory=dict)
+    # Statements: local files under this folder, unless an S3-compatible bucket is named.
+    statements_storage_dir: Path = LOCAL_DIR / "media" / "statements"
+    statements_s3_bucket: str = ""
+    statements_s3_endpoint_url: str = ""
+    statements_s3_region: str = ""
+    statements_s3_access_key_id: str = ""
+    statements_s3_secret_access_key: str = ""
+    # Payouts: Stripe. No key → payouts cannot reach Stripe (make demo starts a stand-in and sets one).
+    stripe_secret_key: str = ""
+    stripe_api_base: str = ""  # empty: Stripe itself; the local stand-in's URL in tests and the demo
+    stripe_webhook_secret: str = ""  # the platform endpoint's signing secret
+    stripe_connect_webhook_secret: str = ""  # the Connect endpoint's (events of connected accounts)
 
 
 def load() -> Config:
@@ -91,6 +104,18 @@ def load() -> Config:
         ci=_bool("CI", False),
         embedded_pg_dir=Path(_str("EMBEDDED_PG_DIR", str(LOCAL_DIR / "pgdata"))),
         dashboard_origins=_list("SALEOR_DASHBOARD_ORIGINS"),
+        # the Dashboard is served from another site (not a sibling subdomain): embedded cookies need SameSite=None
+        dashboard_cross_site=_bool("SALEOR_DASHBOARD_CROSS_SITE", True),
+        statements_storage_dir=Path(_str("STATEMENTS_STORAGE_DIR", str(LOCAL_DIR / "media" / "statements"))),
+        statements_s3_bucket=_str("STATEMENTS_S3_BUCKET"),
+        statements_s3_endpoint_url=_str("STATEMENTS_S3_ENDPOINT_URL"),
+        statements_s3_region=_str("STATEMENTS_S3_REGION"),
+        statements_s3_access_key_id=_str("STATEMENTS_S3_ACCESS_KEY_ID"),
+        statements_s3_secret_access_key=_str("STATEMENTS_S3_SECRET_ACCESS_KEY"),
+        stripe_secret_key=_str("STRIPE_SECRET_KEY"),
+        stripe_api_base=_str("STRIPE_API_BASE").rstrip("/"),
+        stripe_webhook_secret=_str("STRIPE_WEBHOOK_SECRET"),
+        stripe_connect_webhook_secret=_str("STRIPE_CONNECT_WEBHOOK_SECRET"),
     )
 
 

@@ -25,4 +25,20 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# No page may be framed; the Dashboard's app page opts out per response (CSP frame-ancestors for its origins).
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = True
+# The load balancer's and the container's health probes speak plain HTTP inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS for a year on the app's own host and its subdomains; preload only matters once the domain is submitted.
+SECURE_HSTS_SECONDS = 31_536_000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+# The workspace runs inside the Saleor Dashboard's iframe. When the Dashboard is on another site, browsers
+# send Lax cookies only to top-level pages, so the session and CSRF cookies must be SameSite=None (always
+# Secure here); CSRF tokens are still required on every POST. Same-site deployments keep Lax.
+if CONFIG.dashboard_origins and CONFIG.dashboard_cross_site:
+    SESSION_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SAMESITE = "None"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -138,6 +140,50 @@ def rules_for_many(
             by_product.setdefault(rule.saleor_product_id, rule)
     return {
         (variant, product): by_variant.get(variant) or by_product.get(product) for variant, product in targets
+    }
+
+
+def rules_for_sales(
+    *, initiative: Initiative, wanted: Iterable[tuple[str, str, datetime]]
+) -> dict[tuple[str, str, datetime], AttributionRule | None]:
+    """``rule_for`` for many (variant id, product id, moment of sale) at once, in two queries: every rule of
+    those variants and products valid at some moment between the earliest and the latest sale, then per
+    sale the one valid at its moment (variant rule first, newest first), as ``rules_for_many`` chooses."""
+    wanted = set(wanted)
+    variant_ids = {variant for variant, _, _ in wanted if variant}
+    product_ids = {product for _, product, _ in wanted if product}
+    if not variant_ids and not product_ids:
+        return dict.fromkeys(wanted)
+    moments = [at for _, _, at in wanted]
+    candidates = list(
+        AttributionRule.objects.filter(
+            Q(saleor_variant_id__in=variant_ids) | Q(saleor_product_id__in=product_ids),
+            initiative=initiative,
+            valid_from__lte=max(moments),
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=min(moments)))
+        .order_by("-valid_from", "-pk")
+        .prefetch_related(
+            Prefetch("shares", queryset=AttributionShare.objects.select_related("maker").order_by("pk"))
+        )
+    )
+    by_variant: dict[str, list[AttributionRule]] = defaultdict(list)
+    by_product: dict[str, list[AttributionRule]] = defaultdict(list)
+    for rule in candidates:  # newest first
+        if rule.saleor_variant_id:
+            by_variant[rule.saleor_variant_id].append(rule)
+        else:
+            by_product[rule.saleor_product_id].append(rule)
+
+    def valid(rules: list[AttributionRule], at: datetime) -> AttributionRule | None:
+        return next(
+            (r for r in rules if r.valid_from <= at and (r.valid_to is None or r.valid_to > at)), None
+        )
+
+    return {
+        (variant, product, at): (valid(by_variant[variant], at) if variant else None)
+        or (valid(by_product[product], at) if product else None)
+        for variant, product, at in wanted
     }
 
 

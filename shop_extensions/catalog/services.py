@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from shop_extensions.catalog.models import (
@@ -291,6 +292,125 @@ def lot_correct(
     return lot_stock_sync(lot_id=correction.pk)
 
 
+class LotBook:
+    """Delivery lots of some variants, locked in the caller's transaction (``lots_lock_fifo``), with the pieces
+    each still has. Sales take pieces first-in-first-out in memory, in the order ``take`` is called; ``flush``
+    writes the consumptions in one insert. Several order lines, of several variants, cost three queries."""
+
+    def __init__(
+        self,
+        lots: dict[tuple[int, str], list[ProductionLot]],
+        recorded: dict[str, list[LotConsumption]],
+    ) -> None:
+        self._lots = lots
+        self._available = {lot.pk: available_of(lot) for found in lots.values() for lot in found}
+        self._recorded = recorded
+        self._pending: list[LotConsumption] = []
+
+    def has_lots(self, initiative_id: int, saleor_variant_id: str) -> bool:
+        return bool(self._lots.get((initiative_id, saleor_variant_id)))
+
+    def take(
+        self,
+        *,
+        initiative_id: int,
+        saleor_variant_id: str,
+        quantity: int,
+        order_line_key: str,
+        idempotency_prefix: str,
+    ) -> list[tuple[ProductionLot, int]]:
+        """``lots_consume_fifo`` for one order line, against the locked lots (nothing written until flush)."""
+        lots = self._lots.get((initiative_id, saleor_variant_id))
+        if quantity <= 0 or not lots:
+            return []
+        done = _with_prefix(self._recorded.get(order_line_key, []), idempotency_prefix)
+        if done:
+            return done
+        taken: list[tuple[ProductionLot, int]] = []
+        remaining = quantity
+        for lot in lots:
+            available = self._available[lot.pk]
+            if available <= 0:
+                continue
+            pieces = min(available, remaining)
+            taken.append((lot, pieces))
+            self._available[lot.pk] = available - pieces
+            remaining -= pieces
+            if remaining == 0:
+                break
+        made = [
+            LotConsumption(
+                lot=lot,
+                order_line_key=order_line_key,
+                quantity=pieces,
+                idempotency_key=f"{idempotency_prefix}:{lot.pk}",
+            )
+            for lot, pieces in taken
+        ]
+        self._pending += made
+        self._recorded.setdefault(order_line_key, []).extend(made)
+        return taken
+
+    def give_back(self, returned: Iterable[tuple[ProductionLot, int]]) -> None:
+        """Pieces ``lots_return`` gave back to lots this book holds are available again."""
+        for lot, pieces in returned:
+            if lot.pk in self._available:
+                self._available[lot.pk] += pieces
+
+    def take_pending(self) -> list[LotConsumption]:
+        """The consumptions taken since the last flush, for a caller that writes them itself."""
+        pending, self._pending = self._pending, []
+        return pending
+
+    def flush(self) -> None:
+        if self._pending:
+            LotConsumption.objects.bulk_create(self.take_pending())
+
+
+def lots_lock_fifo(*, wanted: Iterable[tuple[int, str]], order_line_keys: Iterable[str]) -> LotBook:
+    """Lock the delivery lots of these (initiative id, Saleor variant id) pairs for a sale, in one statement
+    and one global order (``booked_at``, ``pk``: the order every writer of lots locks in, so two sales never
+    deadlock), then read what each has available in a new statement (under READ COMMITTED a statement that
+    waited for a lock would otherwise compute availability from its snapshot before the wait). Runs inside
+    the caller's transaction; ``order_line_keys`` are the lines that may take pieces (earlier consumptions of
+    theirs are found again, so a repeat consumes nothing)."""
+    by_initiative: dict[int, set[str]] = defaultdict(set)
+    for initiative_id, variant_id in wanted:
+        if variant_id:
+            by_initiative[initiative_id].add(variant_id)
+    if not by_initiative:
+        return LotBook({}, {})
+    which = Q()
+    for initiative_id, variant_ids in sorted(by_initiative.items()):
+        which |= Q(initiative_id=initiative_id, saleor_variant_id__in=sorted(variant_ids))
+    lot_ids = list(
+        ProductionLot.objects.filter(which, kind=LotKind.DELIVERY)
+        .order_by("booked_at", "pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    if not lot_ids:
+        return LotBook({}, {})
+    lots: dict[tuple[int, str], list[ProductionLot]] = defaultdict(list)
+    for lot in with_availability(
+        ProductionLot.objects.filter(pk__in=lot_ids).select_related("maker")
+    ).order_by("booked_at", "pk"):
+        lots[(lot.initiative_id, lot.saleor_variant_id)].append(lot)
+    recorded: dict[str, list[LotConsumption]] = defaultdict(list)
+    keys = sorted(set(order_line_keys))
+    if keys:
+        by_pk = {lot.pk: lot for found in lots.values() for lot in found}
+        # One array parameter, not one placeholder per key (hundreds of lines per batch).
+        for row in LotConsumption.objects.raw(
+            """SELECT * FROM catalog_lotconsumption WHERE order_line_key = ANY(%s) AND lot_id = ANY(%s)
+               ORDER BY id""",  # the order they were taken in
+            [keys, lot_ids],
+        ):
+            row.lot = by_pk[row.lot_id]
+            recorded[row.order_line_key].append(row)
+    return LotBook(dict(lots), dict(recorded))
+
+
 def lots_consume_fifo(
     *,
     initiative: Initiative,
@@ -303,48 +423,29 @@ def lots_consume_fifo(
 
     Runs inside the caller's transaction. The sum may be less than ``quantity`` when the lots run out (the
     caller attributes the rest by share rules). Called again for the same line and prefix, it returns what
-    was consumed then and consumes nothing."""
+    was consumed then and consumes nothing. (Many lines at once: ``lots_lock_fifo``.)"""
     if quantity <= 0:
         return []
     with transaction.atomic():
-        # Lock first, read availability after, in a new statement: under READ COMMITTED a statement that
-        # waited for a lock would otherwise compute availability from its snapshot before the wait.
-        lot_ids = list(
-            ProductionLot.objects.filter(
-                initiative=initiative, saleor_variant_id=saleor_variant_id, kind=LotKind.DELIVERY
-            )
-            .order_by("booked_at", "pk")
-            .select_for_update()
-            .values_list("pk", flat=True)
+        book = lots_lock_fifo(wanted=[(initiative.pk, saleor_variant_id)], order_line_keys=[order_line_key])
+        taken = book.take(
+            initiative_id=initiative.pk,
+            saleor_variant_id=saleor_variant_id,
+            quantity=quantity,
+            order_line_key=order_line_key,
+            idempotency_prefix=idempotency_prefix,
         )
-        if not lot_ids:
-            return []
-        done = _consumptions(order_line_key, idempotency_prefix)
-        if done:
-            return done
-        lots = with_availability(
-            ProductionLot.objects.filter(pk__in=lot_ids).select_related("maker")
-        ).order_by("booked_at", "pk")
-        taken: list[tuple[ProductionLot, int]] = []
-        remaining = quantity
-        for lot in lots:
-            if available_of(lot) <= 0:
-                continue
-            pieces = min(available_of(lot), remaining)
-            taken.append((lot, pieces))
-            remaining -= pieces
-            if remaining == 0:
-                break
-        LotConsumption.objects.bulk_create(
-            LotConsumption(
-                lot=lot,
-                order_line_key=order_line_key,
-                quantity=pieces,
-                idempotency_key=f"{idempotency_prefix}:{lot.pk}",
-            )
-            for lot, pieces in taken
-        )
+        book.flush()
     return taken
+
+
+def _with_prefix(rows: Iterable[LotConsumption], prefix: str) -> list[tuple[ProductionLot, int]]:
+    return [
+        (row.lot, abs(row.quantity))
+        for row in rows
+        if row.idempotency_key.startswith(f"{prefix}:")
+        and row.idempotency_key[len(prefix) + 1 :].isdigit()  # not a longer prefix that starts the same
+    ]
 
 
 def _consumptions(order_line_key: str, prefix: str) -> list[tuple[ProductionLot, int]]:
@@ -353,11 +454,7 @@ def _consumptions(order_line_key: str, prefix: str) -> list[tuple[ProductionLot,
         .select_related("lot__maker")
         .order_by("pk")  # the order they were taken in
     )
-    return [
-        (row.lot, abs(row.quantity))
-        for row in rows
-        if row.idempotency_key[len(prefix) + 1 :].isdigit()  # not a longer prefix that starts the same
-    ]
+    return _with_prefix(rows, prefix)
 
 
 def lots_return(

@@ -10,6 +10,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
+from shop_extensions.core.access import Audience, access
+
 
 def _database() -> dict[str, Any]:
     try:
@@ -33,6 +35,7 @@ def _broker() -> dict[str, Any]:
         return {"ok": False, "transport": transport, "error": f"{type(exc).__name__}: {exc}"}
 
 
+@access(Audience.PUBLIC)
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     checks: dict[str, dict[str, Any]] = {"database": _database(), "broker": _broker()}

@@ -133,3 +133,35 @@ def maker_ledger_for_coordinator(*, user: Any, maker_id: int, currency: str = "E
 def unattributed_queue_for_coordinator(*, user: Any, initiative_id: int) -> QuerySet[Allocation]:
     makers_selectors.coordinator_require(user=user, initiative_id=initiative_id)
     return unattributed_queue(initiative_id=initiative_id)
+
+
+# --- payouts: what may be paid out -------------------------------------------------------------------
+
+
+def payables_for_makers(
+    *, maker_ids: Iterable[int], currency: str, hold_cutoff: datetime
+) -> dict[int, Decimal]:
+    """Set-based, two queries for any number of makers: the balance (all entries: earnings, refunds, payouts,
+    returned payouts, pot spending) minus positive earnings still inside the refund hold (effective after
+    ``hold_cutoff``). Refunds count at once, so a refund after a payout makes the payable negative; makers
+    without entries are absent."""
+    ids = list(maker_ids)
+    balances = dict(
+        MakerPeriodTotal.objects.filter(maker_id__in=ids, currency=currency)
+        .values("maker_id")
+        .annotate(total=Sum("amount"))
+        .values_list("maker_id", "total")
+    )
+    held = dict(
+        EarningEntry.objects.filter(
+            maker_id__in=ids,
+            currency=currency,
+            effective_at__gt=hold_cutoff,
+            kind__in=EARNING_KINDS,
+            amount__gt=0,
+        )
+        .values("maker_id")
+        .annotate(total=Sum("amount"))
+        .values_list("maker_id", "total")
+    )
+    return {maker_id: total - held.get(maker_id, Decimal(0)) for maker_id, total in balances.items()}

@@ -9,26 +9,31 @@ newest snapshot and post only the difference. Repeats, reordering and duplicate 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
 from fractions import Fraction
-from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from psycopg.types.json import Jsonb
 
 from shop_extensions.catalog import selectors as catalog_selectors
 from shop_extensions.catalog import services as catalog_services
+from shop_extensions.catalog.models import LotConsumption
 from shop_extensions.core.errors import ValidationFailed
 from shop_extensions.core.logging import bind
+from shop_extensions.core.models import AuditEvent
 from shop_extensions.core.money import Money
 from shop_extensions.core.services import audit_event_record
+from shop_extensions.core.transactions import after_commit
 from shop_extensions.ledger.models import (
     EARNING_KINDS,
     PAYOUT_KINDS,
@@ -61,7 +66,7 @@ def _after_post(posted: Iterable[tuple[int, date, str]]) -> None:
         task = import_string(path)
         for month, maker_ids in by_month.items():
             # robust: a broker outage must not undo or fail what was committed; positions are recomputed later.
-            transaction.on_commit(partial(task.delay, sorted(maker_ids), month.isoformat()), robust=True)
+            after_commit(task.delay, sorted(maker_ids), month.isoformat(), robust=True)
 
 
 def order_webhook_handle(*, delivery: Any, payload: Any) -> None:
@@ -74,21 +79,387 @@ def order_webhook_handle(*, delivery: Any, payload: Any) -> None:
     )
 
 
+def order_webhooks_handle(*, deliveries: Sequence[tuple[Any, Any]]) -> None:
+    """The same for many inbox rows at once, in the caller's transaction, in the given order
+    (settings.SALEOR_WEBHOOK_BATCH_HANDLERS); see docs/adr/0007-batch-attribution.md."""
+    order_snapshots_apply(
+        events=[
+            OrderEvent(
+                installation_id=delivery.installation_id,
+                snapshot=parse_order(payload),
+                event=delivery.event,
+                snapshot_key=delivery.event_key,
+            )
+            for delivery, payload in deliveries
+        ]
+    )
+
+
 def variant_deleted_handle(*, delivery: Any, payload: Any) -> None:
     """Nothing to do: attribution was recorded at sale time and does not look variants up again."""
     logger.info("variant deleted in Saleor; past attributions keep their recorded data")
 
 
-def _lock_order(installation: Installation, snapshot: OrderSnapshot) -> SaleOrder:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """INSERT INTO ledger_saleorder (installation_id, saleor_order_id, number, channel_slug, currency,
-                   snapshot, snapshot_key, note, created_at)
-               VALUES (%s, %s, %s, %s, %s, '{}', '', '', now())
-               ON CONFLICT (installation_id, saleor_order_id) DO NOTHING""",
-            [installation.pk, snapshot.id, snapshot.number, snapshot.channel_slug, snapshot.currency],
+@dataclass(frozen=True)
+class OrderEvent:
+    """One order webhook to apply: the snapshot it carries and its delivery's key."""
+
+    installation_id: int
+    snapshot: OrderSnapshot
+    event: str
+    snapshot_key: str
+
+
+@dataclass
+class _Order:
+    """An order locked in this transaction, with its recorded lines and what each allocation holds."""
+
+    row: SaleOrder
+    initiative: Initiative | None
+    lines: list[Any] = field(default_factory=list)  # SaleLine, or a _Row this transaction inserts
+    allocations: dict[int, list[Any]] = field(default_factory=dict)  # line pk -> Allocation or _Row, pk order
+    held: dict[int, Decimal] = field(default_factory=dict)  # allocation pk -> sum of its entries
+    line_ids: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What one event does to its order, decided before anything is read for the sale."""
+
+    order: _Order
+    event: OrderEvent
+    state: dict[str, Any]  # the newest refund state at this event
+    new_lines: tuple[LineSnapshot, ...]
+    newest: bool
+
+
+class _Ids:
+    """Primary keys taken from a table's sequence in one query, so rows can point at each other before the
+    single insert that writes them all (gaps in the sequence are harmless)."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self._table = model._meta.db_table
+        self._free: deque[int] = deque()
+
+    def reserve(self, count: int) -> None:
+        if count <= len(self._free):
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [self._table, count - len(self._free)],
+            )
+            self._free.extend(sorted(row[0] for row in cursor.fetchall()))
+
+    def take(self) -> int:
+        if not self._free:
+            self.reserve(256)
+        return self._free.popleft()
+
+
+class _Row:
+    """A row this transaction inserts: a model's field attributes (``id``, ``maker_id``, ...) without the cost
+    of building a model instance; written by ``_copy_insert``, read like the instances loaded beside it."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> Any:
+        return self.__dict__.get("id")
+
+    @pk.setter
+    def pk(self, value: Any) -> None:
+        self.__dict__["id"] = value
+
+    def __getattr__(self, name: str) -> Any:  # fields are set in __init__; this tells the type checker so
+        raise AttributeError(name)
+
+
+class _Writes:
+    """Rows of one transaction, written together at the end (``flush``)."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+        self.line_ids = _Ids(SaleLine)
+        self.allocation_ids = _Ids(Allocation)
+        self.lines: list[_Row] = []
+        self.allocations: list[_Row] = []
+        self.entries: list[_Row] = []
+        self.audit: list[_Row] = []
+        self.book: catalog_services.LotBook | None = None
+        self._periods: dict[datetime, date] = {}
+
+    def period(self, moment: datetime) -> date:
+        found = self._periods.get(moment)
+        if found is None:
+            found = self._periods[moment] = _period(moment)
+        return found
+
+    def audit_event(
+        self, action: str, order: SaleOrder, data: dict[str, Any], actor: str = "system:ledger"
+    ) -> None:
+        self.audit.append(
+            _Row(
+                id=None,
+                created_at=self.now,
+                actor=actor,
+                action=action,
+                subject_type="sale_order",
+                subject_id=str(order.pk),
+                data=data,
+            )
         )
-    return SaleOrder.objects.select_for_update().get(installation=installation, saleor_order_id=snapshot.id)
+
+    def flush(self) -> None:
+        _copy_insert(SaleLine, self.lines)
+        _copy_insert(Allocation, self.allocations)
+        if self.book is not None:
+            _copy_insert(LotConsumption, self.book.take_pending(), keys=False)
+        _entries_write(self.entries, keys=False)
+        _copy_insert(AuditEvent, self.audit, keys=False)
+        self.lines, self.allocations, self.entries, self.audit = [], [], [], []
+
+
+@dataclass(frozen=True)
+class _CopySpec:
+    sql: str
+    sql_without_id: str
+    attnames: tuple[str, ...]
+    json_at: tuple[int, ...]  # JSON fields: sent as jsonb
+    choice_at: tuple[int, ...]  # fields with choices: enum members sent as their value
+    auto_now: tuple[str, ...]
+
+
+_copy_specs: dict[type[models.Model], _CopySpec] = {}
+
+
+def _copy_spec(model: type[models.Model]) -> _CopySpec:
+    spec = _copy_specs.get(model)
+    if spec is None:
+        fields = list(model._meta.concrete_fields)
+        table = connection.ops.quote_name(model._meta.db_table)
+
+        def sql(chosen: list[Any]) -> str:
+            columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in chosen)
+            return f"COPY {table} ({columns}) FROM STDIN"
+
+        spec = _copy_specs[model] = _CopySpec(
+            sql=sql(fields),
+            sql_without_id=sql(fields[1:]),
+            attnames=tuple(f.attname for f in fields),
+            json_at=tuple(i for i, f in enumerate(fields) if isinstance(f, models.JSONField)),
+            choice_at=tuple(i for i, f in enumerate(fields) if f.choices),
+            auto_now=tuple(
+                f.attname
+                for f in fields
+                if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
+            ),
+        )
+        assert fields[0].primary_key, f"{model.__name__}: the primary key comes first"
+    return spec
+
+
+def _copy_insert(model: type[models.Model], objs: list[Any], *, keys: bool = True) -> None:
+    """Insert model instances (or ``_Row``s) with one COPY — what bulk_create does, without building SQL per
+    value: ``auto_now_add`` filled, JSON as jsonb, constraint violations raised as Django's IntegrityError.
+    Rows without a key get one from the table's sequence; with ``keys=False`` the database numbers them and
+    they stay without (for rows nobody reads back)."""
+    if not objs:
+        return
+    spec = _copy_spec(model)
+    missing = [obj for obj in objs if obj.pk is None]
+    without_id = not keys and len(missing) == len(objs)
+    if missing and not without_id:
+        ids = _Ids(model)
+        ids.reserve(len(missing))
+        for obj in missing:
+            obj.pk = ids.take()
+    for attname in spec.auto_now:
+        now = timezone.now()
+        for obj in objs:
+            if getattr(obj, attname) is None:
+                setattr(obj, attname, now)
+    attnames, json_at, choice_at = spec.attnames, spec.json_at, spec.choice_at
+    first = 1 if without_id else 0
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.copy(spec.sql_without_id if without_id else spec.sql) as copy,
+    ):
+        for obj in objs:
+            row = [getattr(obj, name) for name in attnames]
+            for i in json_at:
+                row[i] = Jsonb(row[i])
+            for i in choice_at:
+                if isinstance(row[i], Enum):
+                    row[i] = row[i].value
+            copy.write_row(row[first:])
+    for obj in objs:
+        if isinstance(obj, models.Model):
+            obj._state.adding, obj._state.db = False, connection.alias
+
+
+@transaction.atomic
+def order_snapshot_apply(
+    *, installation: Installation, snapshot: OrderSnapshot, event: str, snapshot_key: str
+) -> SaleOrder:
+    """Apply one order event (a batch of one)."""
+    bind(order_id=snapshot.id, order_number=snapshot.number)
+    return order_snapshots_apply(
+        events=[
+            OrderEvent(
+                installation_id=installation.pk, snapshot=snapshot, event=event, snapshot_key=snapshot_key
+            )
+        ]
+    )[0]
+
+
+@transaction.atomic
+def order_snapshots_apply(*, events: Sequence[OrderEvent]) -> list[SaleOrder]:
+    """Apply order events in the given order, as one transaction; returns each event's order.
+
+    Exactly what applying them one by one does (the same entries under the same keys), with set-based reads
+    and writes: the orders are locked in one statement, the rules valid at each sale read in one, the lots
+    of every variant sold locked in one, and lines, allocations, consumptions, entries, month totals and
+    audit events written with one insert each."""
+    if not events:
+        return []
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _apply(events)
+        except _OrderCreatedMeanwhile:
+            # Another transaction created one of our new orders after we looked; now it is there to lock.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _OrderCreatedMeanwhile(Exception):
+    pass
+
+
+def _apply(events: Sequence[OrderEvent]) -> list[SaleOrder]:
+    writes = _Writes()
+    orders, created = _lock_orders(events, writes)
+    steps = _decide(events, orders)
+    _orders_create(created)
+    selling = [step for step in steps if step.new_lines]
+    rules = _rules_for(selling)
+    if selling:
+        writes.book = catalog_services.lots_lock_fifo(
+            wanted=[
+                (step.order.row.initiative_id or 0, line.variant_id)
+                for step in selling
+                for line in step.new_lines
+                if line.quantity > 0
+            ],
+            order_line_keys=[
+                f"{step.event.installation_id}:{line.id}" for step in selling for line in step.new_lines
+            ],
+        )
+        new_lines = sum(len(step.new_lines) for step in selling)
+        writes.line_ids.reserve(new_lines)
+        writes.allocation_ids.reserve(2 * new_lines)  # most lines have one or two makers
+    for step in steps:
+        added = _attribute_new_lines(step, rules, writes) if step.new_lines else 0
+        if step.newest or added:
+            _reconcile(
+                step.order,
+                state=step.state,
+                snapshot_key=step.event.snapshot_key,
+                effective_at=step.event.snapshot.issued_at or writes.now,
+                writes=writes,
+            )
+        else:
+            logger.info("older snapshot ignored", extra={"snapshot_key": step.event.snapshot_key})
+    writes.flush()
+    new = {row.pk for row in created}
+    _orders_save([order.row for order in orders.values() if order.row.pk not in new])
+    return [orders[(event.installation_id, event.snapshot.id)].row for event in events]
+
+
+def _lock_orders(
+    events: Sequence[OrderEvent], writes: _Writes
+) -> tuple[dict[tuple[int, str], _Order], list[SaleOrder]]:
+    """Lock the orders that exist, in one statement and one order (installation, Saleor id), so two
+    transactions with overlapping orders wait for each other instead of deadlocking; the others are new
+    (written once, with their state, by ``_orders_create`` before anything else)."""
+    first: dict[tuple[int, str], OrderSnapshot] = {}
+    for event in events:
+        first.setdefault((event.installation_id, event.snapshot.id), event.snapshot)
+    keys = sorted(first)
+    rows = list(
+        SaleOrder.objects.raw(
+            """SELECT o.* FROM ledger_saleorder o
+               JOIN unnest(%s::bigint[], %s::text[]) AS t(installation_id, saleor_order_id)
+                 ON o.installation_id = t.installation_id AND o.saleor_order_id = t.saleor_order_id
+               ORDER BY o.installation_id, o.saleor_order_id
+               FOR UPDATE OF o""",
+            [[installation_id for installation_id, _ in keys], [order_id for _, order_id in keys]],
+        )
+    )
+    found = {(row.installation_id, row.saleor_order_id) for row in rows}
+    missing = [key for key in keys if key not in found]
+    ids = _Ids(SaleOrder)
+    ids.reserve(len(missing))
+    created = [
+        SaleOrder(
+            id=ids.take(),
+            installation_id=installation_id,
+            saleor_order_id=order_id,
+            number=first[(installation_id, order_id)].number,
+            channel_slug=first[(installation_id, order_id)].channel_slug,
+            currency=first[(installation_id, order_id)].currency,
+            created_at=writes.now,
+        )
+        for installation_id, order_id in missing
+    ]
+    return _load_orders(rows + created), created
+
+
+def _orders_create(rows: list[SaleOrder]) -> None:
+    """Insert the new orders with the state the events gave them, in one COPY. One that another transaction
+    created after ``_lock_orders`` looked (the insert waits for that transaction, then violates the unique
+    key) means starting over: then it exists and is locked like the others."""
+    rows.sort(key=lambda row: (row.installation_id, row.saleor_order_id))  # the lock order
+    try:
+        _copy_insert(SaleOrder, rows)
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != "sale_order_unique":
+            raise
+        logger.info("an order of this batch was created meanwhile by another transaction; starting over")
+        raise _OrderCreatedMeanwhile from exc
+
+
+def _load_orders(rows: list[SaleOrder]) -> dict[tuple[int, str], _Order]:
+    """Locked order rows with their initiatives, recorded lines, allocations and held amounts."""
+    initiatives = Initiative.objects.in_bulk({row.initiative_id for row in rows if row.initiative_id})
+    orders = {
+        (row.installation_id, row.saleor_order_id): _Order(
+            row=row, initiative=initiatives.get(row.initiative_id) if row.initiative_id else None
+        )
+        for row in rows
+    }
+    attributed = {row.pk: order for order in orders.values() if (row := order.row).attributed_at is not None}
+    if attributed:
+        for line in SaleLine.objects.filter(order_id__in=attributed).order_by("pk"):
+            order = attributed[line.order_id]
+            order.lines.append(line)
+            order.line_ids.add(line.saleor_line_id)
+            order.allocations[line.pk] = []
+        by_line = {line.pk: order for order in attributed.values() for line in order.lines}
+        for allocation in Allocation.objects.filter(line_id__in=by_line).order_by("pk"):
+            by_line[allocation.line_id].allocations[allocation.line_id].append(allocation)
+        for order_id, allocation_id, total in (
+            EarningEntry.objects.filter(order_id__in=attributed)
+            .values("order_id", "allocation_id")
+            .annotate(total=Sum("amount"))
+            .values_list("order_id", "allocation_id", "total")
+        ):
+            attributed[order_id].held[allocation_id] = total
+    return orders
 
 
 def _is_newer(order: SaleOrder, snapshot: OrderSnapshot) -> bool:
@@ -100,9 +471,9 @@ def _is_newer(order: SaleOrder, snapshot: OrderSnapshot) -> bool:
     return seen is None or snapshot.issued_at is None or snapshot.issued_at.isoformat() >= seen
 
 
-def _initiative_for(installation: Installation, channel_slug: str) -> Initiative | None:
+def _initiative_for(installation_id: int, channel_slug: str) -> Initiative | None:
     initiatives = Initiative.objects.filter(
-        channels__installation=installation, channels__channel_slug=channel_slug
+        channels__installation_id=installation_id, channels__channel_slug=channel_slug
     )
     found = list(initiatives[:2])
     if len(found) == 1:
@@ -110,109 +481,120 @@ def _initiative_for(installation: Installation, channel_slug: str) -> Initiative
     if (
         not channel_slug
     ):  # payload without channel: only unambiguous when the installation serves one initiative
-        only = list(Initiative.objects.filter(installation=installation)[:2])
+        only = list(Initiative.objects.filter(installation_id=installation_id)[:2])
         return only[0] if len(only) == 1 else None
     return None
 
 
-@transaction.atomic
-def order_snapshot_apply(
-    *, installation: Installation, snapshot: OrderSnapshot, event: str, snapshot_key: str
-) -> SaleOrder:
-    bind(order_id=snapshot.id, order_number=snapshot.number)
-    order = _lock_order(installation, snapshot)
-    newest = _is_newer(order, snapshot)
-    if newest:
-        order.snapshot = snapshot.refund_state()
-        order.snapshot_at = snapshot.updated_at
-        order.snapshot_key = snapshot_key[:300]
-    if order.initiative_id is None:
-        order.initiative = _initiative_for(installation, snapshot.channel_slug)
+def _decide(events: Sequence[OrderEvent], orders: dict[tuple[int, str], _Order]) -> list[_Step]:
+    """Walk the events in order through each order's state (newest snapshot, initiative, payment): which
+    events attribute which lines, and which reconcile. Reads nothing but the initiatives."""
+    initiatives: dict[tuple[int, str], Initiative | None] = {}
+    steps: list[_Step] = []
+    for event in events:
+        snapshot = event.snapshot
+        order = orders[(event.installation_id, snapshot.id)]
+        row = order.row
+        newest = _is_newer(row, snapshot)
+        if newest:
+            row.snapshot = snapshot.refund_state()
+            row.snapshot_at = snapshot.updated_at
+            row.snapshot_key = event.snapshot_key[:300]
         if order.initiative is None:
-            order.note = (
-                f"no initiative sells through channel {snapshot.channel_slug!r}; linked later, re-run"
+            where = (event.installation_id, snapshot.channel_slug)
+            if where not in initiatives:
+                initiatives[where] = _initiative_for(*where)
+            order.initiative = initiatives[where]
+            row.initiative = order.initiative
+            if order.initiative is None:
+                row.note = (
+                    f"no initiative sells through channel {snapshot.channel_slug!r}; linked later, re-run"
+                )
+                logger.error(
+                    "order in a channel no initiative is linked to", extra={"channel": snapshot.channel_slug}
+                )
+                continue
+        initiative = order.initiative
+        if row.attributed_at is None:
+            paid = snapshot.was_fully_paid or (
+                event.event == "order_paid" and initiative.attribute_partial_payments and snapshot.partly_paid
             )
-            order.save()
-            logger.error(
-                "order in a channel no initiative is linked to", extra={"channel": snapshot.channel_slug}
-            )
-            return order
-    initiative = order.initiative
-    assert initiative is not None
-    if order.attributed_at is None:
-        paid = snapshot.was_fully_paid or (
-            event == "order_paid" and initiative.attribute_partial_payments and snapshot.partly_paid
-        )
-        if not paid:
-            order.note = "waiting for payment" if newest else order.note
-            order.save()
-            return order
-        order.attributed_at = timezone.now()
-        order.paid_at = snapshot.issued_at or timezone.now()
-        order.currency = snapshot.currency or initiative.currency
-    # Lines are attributed the first time a paid snapshot shows them (edits of unconfirmed orders add lines).
-    added = _attribute_new_lines(order, snapshot, initiative)
-    order.note = ""
-    order.save()
-    if newest or added:
-        _reconcile(order, snapshot_key=snapshot_key, effective_at=snapshot.issued_at or timezone.now())
-    else:
-        logger.info("older snapshot ignored", extra={"snapshot_key": snapshot_key})
-    return order
+            if not paid:
+                row.note = "waiting for payment" if newest else row.note
+                continue
+            row.attributed_at = timezone.now()
+            row.paid_at = snapshot.issued_at or timezone.now()
+            row.currency = snapshot.currency or initiative.currency
+        # Lines are attributed the first time a paid snapshot shows them (edits of unconfirmed orders add lines).
+        new_lines = tuple(line for line in snapshot.lines if line.id not in order.line_ids)
+        order.line_ids.update(line.id for line in new_lines)
+        row.note = ""
+        steps.append(_Step(order=order, event=event, state=row.snapshot, new_lines=new_lines, newest=newest))
+    return steps
+
+
+_RuleKey = tuple[int, str, str, datetime]
+
+
+def _rules_for(selling: list[_Step]) -> dict[_RuleKey, Any]:
+    """The rule valid at each sale, per initiative in one read."""
+    wanted: dict[int, set[tuple[str, str, datetime]]] = defaultdict(set)
+    initiatives: dict[int, Initiative] = {}
+    for step in selling:
+        initiative, paid_at = step.order.initiative, step.order.row.paid_at
+        assert initiative is not None
+        assert paid_at is not None
+        initiatives[initiative.pk] = initiative
+        wanted[initiative.pk].update((line.variant_id, line.product_id, paid_at) for line in step.new_lines)
+    rules: dict[_RuleKey, Any] = {}
+    for initiative_id, targets in wanted.items():
+        found = catalog_selectors.rules_for_sales(initiative=initiatives[initiative_id], wanted=targets)
+        rules.update({(initiative_id, *key): rule for key, rule in found.items()})
+    return rules
 
 
 def _line_base(line: LineSnapshot, initiative: Initiative) -> Decimal:
     return line.net_total if initiative.attribution_base == AttributionBase.NET else line.gross_total
 
 
-def _attribute_new_lines(order: SaleOrder, snapshot: OrderSnapshot, initiative: Initiative) -> int:
-    """Record each line not yet recorded as sold, with its makers (the order row is locked). Rules and lot
-    presence are read once for the whole order; lines and allocations are inserted in bulk."""
-    known = set(order.lines.values_list("saleor_line_id", flat=True))
-    new_lines = [line for line in snapshot.lines if line.id not in known]
-    if not new_lines:
-        return 0
-    assert order.paid_at is not None
-    rules = catalog_selectors.rules_for_many(
-        initiative=initiative,
-        targets=[(line.variant_id, line.product_id) for line in new_lines],
-        at=order.paid_at,
+def _attribute_new_lines(step: _Step, rules: dict[_RuleKey, Any], writes: _Writes) -> int:
+    """Record each line not yet recorded as sold, with its makers (the order row is locked)."""
+    order, initiative, paid_at = step.order, step.order.initiative, step.order.row.paid_at
+    assert initiative is not None
+    assert paid_at is not None
+    for line in step.new_lines:
+        rule = rules[(initiative.pk, line.variant_id, line.product_id, paid_at)]
+        sale_line, allocations = _plan_line(order.row, line, initiative, rule, writes)
+        order.lines.append(sale_line)
+        order.allocations[sale_line.pk] = allocations
+        writes.lines.append(sale_line)
+        writes.allocations += allocations
+    writes.audit_event(
+        "order.attributed",
+        order.row,
+        {"saleor_order_id": order.row.saleor_order_id, "lines": [line.id for line in step.new_lines]},
     )
-    with_lots = catalog_selectors.variants_with_lots(
-        initiative=initiative, saleor_variant_ids={line.variant_id for line in new_lines if line.variant_id}
-    )
-    planned = [
-        _plan_line(
-            order, line, initiative, rules[(line.variant_id, line.product_id)], line.variant_id in with_lots
-        )
-        for line in new_lines
-    ]
-    sale_lines = SaleLine.objects.bulk_create([sale_line for sale_line, _ in planned])
-    Allocation.objects.bulk_create(
-        allocation
-        for sale_line, (_, allocations) in zip(sale_lines, planned, strict=True)
-        for allocation in _with_line(allocations, sale_line)
-    )
-    audit_event_record(
-        actor="system:ledger",
-        action="order.attributed",
-        subject_type="sale_order",
-        subject_id=str(order.pk),
-        data={"saleor_order_id": order.saleor_order_id, "lines": [line.id for line in new_lines]},
-    )
-    return len(new_lines)
+    return len(step.new_lines)
 
 
-def _with_line(allocations: list[Allocation], sale_line: SaleLine) -> list[Allocation]:
-    for allocation in allocations:
-        allocation.line = sale_line
-    return allocations
+_CENT = Decimal("0.01")
+_PIECE = Decimal("0.0001")
+_PER_PIECE = 10_000
+
+
+def _piece_weight(pieces: int, percent: Decimal = Decimal(100)) -> int | Fraction:
+    """``percent`` % of ``pieces`` in ten-thousandths of a piece; whole (split's integer path) for any
+    percentage with two decimals."""
+    scaled = pieces * percent.scaleb(2)
+    return int(scaled) if scaled == scaled.to_integral_value() else Fraction(scaled)
 
 
 def _plan_line(
-    order: SaleOrder, line: LineSnapshot, initiative: Initiative, rule: Any, has_lots: bool
-) -> tuple[SaleLine, list[Allocation]]:
-    """The sale line and its allocations (not saved yet); consumes lot pieces first-in-first-out."""
+    order: SaleOrder, line: LineSnapshot, initiative: Initiative, rule: Any, writes: _Writes
+) -> tuple[_Row, list[_Row]]:
+    """The sale line and its allocations (written at the end of the transaction, keys taken now); takes lot
+    pieces first-in-first-out."""
+    assert writes.book is not None
     currency = order.currency
     base = max(_line_base(line, initiative), Decimal(0))
     commission_pct = (
@@ -222,25 +604,26 @@ def _plan_line(
     )
     commission = percent_of(base, commission_pct, currency)
     line_key = f"{order.installation_id}:{line.id}"
-    lots: list[tuple[Any, int]] = []
-    if has_lots and line.quantity > 0:
-        lots = catalog_services.lots_consume_fifo(
-            initiative=initiative,
-            saleor_variant_id=line.variant_id,
-            quantity=line.quantity,
-            order_line_key=line_key,
-            idempotency_prefix=f"sale:{line_key}",
-        )
+    lots = writes.book.take(
+        initiative_id=initiative.pk,
+        saleor_variant_id=line.variant_id,
+        quantity=line.quantity,
+        order_line_key=line_key,
+        idempotency_prefix=f"sale:{line_key}",
+    )
     from_lots = sum(qty for _, qty in lots)
     rest = line.quantity - from_lots
     shares = list(rule.shares.all()) if rule and rest > 0 else []
 
-    # Weights in pieces: lot pieces, the rest by share, and what nobody could be found for.
-    parts: list[tuple[Any, Any, Any, Fraction]] = [(lot.maker, lot, None, Fraction(qty)) for lot, qty in lots]
-    parts += [(share.maker, None, rule, Fraction(rest) * Fraction(share.percent) / 100) for share in shares]
-    unassigned = Fraction(rest) if rest > 0 and not shares else Fraction(0)
+    # Weights in ten-thousandths of a piece (shares are percentages with two decimals): lot pieces, the rest
+    # by share, and what nobody could be found for.
+    parts: list[tuple[int | None, int | None, int | None, int | Fraction]] = [
+        (lot.maker_id, lot.pk, None, _piece_weight(qty)) for lot, qty in lots
+    ]
+    parts += [(share.maker_id, None, rule.pk, _piece_weight(rest, share.percent)) for share in shares]
+    unassigned = rest if rest > 0 and not shares else 0
     if unassigned:
-        parts.append((None, None, None, unassigned))
+        parts.append((None, None, None, _piece_weight(unassigned)))
 
     if line.is_gift:
         status = LineStatus.GIFT
@@ -252,8 +635,10 @@ def _plan_line(
         status = LineStatus.PARTLY_UNATTRIBUTED
     else:
         status = LineStatus.ATTRIBUTED
-    sale_line = SaleLine(
-        order=order,
+    base_amount = base.quantize(_CENT, ROUND_HALF_UP)
+    sale_line = _Row(
+        id=writes.line_ids.take(),
+        order_id=order.pk,
         saleor_line_id=line.id,
         saleor_variant_id=line.variant_id,
         saleor_product_id=line.product_id,
@@ -261,27 +646,37 @@ def _plan_line(
         product_name=line.product_name[:300],
         variant_name=line.variant_name[:300],
         quantity=line.quantity,
-        gross_amount=line.gross_total,
-        base_amount=base,
+        # as the database stores them (numeric(12, 2)), so this transaction reads what later ones will
+        gross_amount=line.gross_total.quantize(_CENT, ROUND_HALF_UP),
+        base_amount=base_amount,
         commission_percent=commission_pct,
         commission_amount=commission,
         currency=currency,
         is_gift=line.is_gift,
         status=status,
-        rule=rule,
+        rule_id=rule.pk if rule else None,
+        created_at=writes.now,
+        makers_amount=base_amount - commission,
     )
     if status in (LineStatus.GIFT, LineStatus.ZERO) or not parts:
         return sale_line, []
     amounts = split(base - commission, [weight for *_, weight in parts], currency)
     return sale_line, [
-        Allocation(
-            maker=maker,
-            lot=lot,
-            rule=part_rule,
-            quantity=Decimal(weight.numerator) / Decimal(weight.denominator),
+        _Row(
+            id=writes.allocation_ids.take(),
+            line_id=sale_line.id,
+            maker_id=maker_id,
+            lot_id=lot_id,
+            rule_id=rule_id,
+            quantity=(Decimal(weight.numerator) / Decimal(weight.denominator) / _PER_PIECE).quantize(
+                _PIECE, ROUND_HALF_UP
+            ),
             amount=amount,
+            resolves_id=None,
+            resolved_at=None,
+            created_at=writes.now,
         )
-        for (maker, lot, part_rule, weight), amount in zip(parts, amounts, strict=True)
+        for (maker_id, lot_id, rule_id, weight), amount in zip(parts, amounts, strict=True)
     ]
 
 
@@ -289,21 +684,42 @@ def _period(moment: datetime) -> date:
     return timezone.localtime(moment).date().replace(day=1)
 
 
-def _reconcile(order: SaleOrder, *, snapshot_key: str, effective_at: datetime) -> None:
-    initiative_id = order.initiative_id
+def _orders_save(rows: list[SaleOrder]) -> None:
+    params: list[Any] = [
+        (
+            row.initiative_id,
+            row.attributed_at,
+            row.paid_at,
+            row.currency,
+            row.snapshot_at,
+            row.snapshot_key,
+            Jsonb(row.snapshot),
+            row.note,
+            row.pk,
+        )
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            """UPDATE ledger_saleorder SET initiative_id = %s, attributed_at = %s, paid_at = %s, currency = %s,
+                   snapshot_at = %s, snapshot_key = %s, snapshot = %s, note = %s
+               WHERE id = %s""",
+            params,
+        )
+
+
+def _reconcile(
+    order: _Order, *, state: dict[str, Any], snapshot_key: str, effective_at: datetime, writes: _Writes
+) -> None:
+    """Post, per allocation, the difference between what it should hold in ``state`` and what it holds."""
+    row = order.row
+    initiative_id = row.initiative_id
     assert initiative_id is not None, "only attributed orders are reconciled"
-    lines = list(order.lines.prefetch_related("allocations"))
-    facts = [LineFacts(line.saleor_line_id, line.quantity, line.gross_amount) for line in lines]
-    kept = kept_fractions(facts, order.snapshot)
-    held = dict(
-        EarningEntry.objects.filter(order=order)
-        .values("allocation_id")
-        .annotate(total=Sum("amount"))
-        .values_list("allocation_id", "total")
-    )
-    entries: list[EarningEntry] = []
-    for line in lines:
-        allocations = list(line.allocations.all())
+    facts = [LineFacts(line.saleor_line_id, line.quantity, line.gross_amount) for line in order.lines]
+    kept = kept_fractions(facts, state)
+    posted: list[_Row] = []
+    for line in order.lines:
+        allocations = order.allocations[line.pk]
         resolved = {a.resolves_id for a in allocations if a.resolves_id}
         live = [a for a in allocations if a.pk not in resolved]  # a resolved queue part lives in its children
         targets = allocation_targets(
@@ -312,68 +728,80 @@ def _reconcile(order: SaleOrder, *, snapshot_key: str, effective_at: datetime) -
         for allocation, target in zip(live, targets, strict=True):
             if allocation.maker_id is None:
                 continue  # waits in the coordinator's queue
-            current = held.get(allocation.pk) or Decimal(0)
+            current = order.held.get(allocation.pk) or Decimal(0)
             diff = target - current
             if diff == 0:
                 continue
-            if current == 0 and diff > 0 and allocation.pk not in held:
+            if current == 0 and diff > 0 and allocation.pk not in order.held:
                 kind = EntryKind.SALE
             else:
                 kind = EntryKind.REVERSAL if diff < 0 else EntryKind.CORRECTION
+            order.held[allocation.pk] = current + diff
             pieces = allocation.quantity * diff / allocation.amount if allocation.amount else Decimal(0)
-            when = order.paid_at if kind == EntryKind.SALE and order.paid_at else effective_at
-            entries.append(
-                EarningEntry(
+            when = row.paid_at if kind == EntryKind.SALE and row.paid_at else effective_at
+            posted.append(
+                _Row(
+                    id=None,
                     maker_id=allocation.maker_id,
                     initiative_id=initiative_id,
                     kind=kind,
                     amount=diff,
                     currency=line.currency,
-                    quantity=pieces.quantize(Decimal("0.0001")),
-                    order=order,
-                    line=line,
-                    allocation=allocation,
+                    quantity=pieces.quantize(_PIECE),
+                    order_id=row.pk,
+                    line_id=line.pk,
+                    allocation_id=allocation.pk,
                     lot_id=allocation.lot_id,
+                    reverses_id=None,
                     effective_at=when,
-                    period=_period(when),
-                    idempotency_key=f"{order.installation_id}:{allocation.pk}:{kind}:{snapshot_key}"[:300],
+                    period=writes.period(when),
+                    idempotency_key=f"{row.installation_id}:{allocation.pk}:{kind.value}:{snapshot_key}"[
+                        :300
+                    ],
+                    reference="",
                     detail={
-                        "saleor_order_id": order.saleor_order_id,
+                        "saleor_order_id": row.saleor_order_id,
                         "saleor_line_id": line.saleor_line_id,
                         "rule_id": allocation.rule_id,
                         "lot_id": allocation.lot_id,
                         "commission_percent": str(line.commission_percent),
                         "snapshot": snapshot_key,
                     },
+                    created_at=writes.now,
                 )
             )
-    posted = entries_post(entries=entries)
     if posted:
-        audit_event_record(
-            actor="system:ledger",
-            action="order.reconciled",
-            subject_type="sale_order",
-            subject_id=str(order.pk),
-            data={"snapshot": snapshot_key, "entries": [[e.maker_id, e.kind, str(e.amount)] for e in posted]},
+        writes.entries += posted
+        writes.audit_event(
+            "order.reconciled",
+            row,
+            {"snapshot": snapshot_key, "entries": [[e.maker_id, e.kind, str(e.amount)] for e in posted]},
         )
-    _return_pieces(order, lines, facts)
+    _return_pieces(order, state, facts, writes)
 
 
-def _return_pieces(order: SaleOrder, lines: list[SaleLine], facts: list[LineFacts]) -> None:
+def _return_pieces(order: _Order, state: dict[str, Any], facts: list[LineFacts], writes: _Writes) -> None:
     """Give pieces that came back to the lots they were sold from (cancellations, removed lines, and refunds
     when the initiative's policy says so). Cumulative, so each level is returned once."""
     initiative = order.initiative
     assert initiative is not None
-    back = pieces_back(facts, order.snapshot, refunds_count=initiative.return_refunded_pieces_to_lots)
-    for line in lines:
-        if not back[line.saleor_line_id] or not any(a.lot_id for a in line.allocations.all()):
+    if not any(a.lot_id for allocations in order.allocations.values() for a in allocations):
+        return  # nothing of it came from a lot
+    back = pieces_back(facts, state, refunds_count=initiative.return_refunded_pieces_to_lots)
+    for line in order.lines:
+        if not back[line.saleor_line_id] or not any(a.lot_id for a in order.allocations[line.pk]):
             continue
-        key = f"{order.installation_id}:{line.saleor_line_id}"
+        # Rare (pieces came back): write what this transaction took so far, then return through the database.
+        if writes.book is not None:
+            _copy_insert(LotConsumption, writes.book.take_pending(), keys=False)
+        key = f"{order.row.installation_id}:{line.saleor_line_id}"
         due = back[line.saleor_line_id] - catalog_selectors.line_pieces_returned(order_line_key=key)
         if due > 0:
-            catalog_services.lots_return(
+            returned = catalog_services.lots_return(
                 order_line_key=key, quantity=due, idempotency_key=f"return:{key}:{back[line.saleor_line_id]}"
             )
+            if writes.book is not None:
+                writes.book.give_back(returned)
 
 
 _PART_OF: dict[str, int] = {
@@ -386,10 +814,17 @@ _PART_OF: dict[str, int] = {
 def entries_post(*, entries: Iterable[EarningEntry]) -> list[EarningEntry]:
     """Insert entries and move the makers' month totals (split into earned / paid out / pot spent) in the
     same transaction."""
-    entries = list(entries)
+    created = list(entries)
+    _entries_write(created)
+    return created
+
+
+def _entries_write(entries: list[Any], *, keys: bool = True) -> None:
+    """``entries_post`` for entries or rows shaped like them (``keys=False``: the database numbers them)."""
     if not entries:
-        return []
-    created = EarningEntry.objects.bulk_create(entries)
+        return
+    _copy_insert(EarningEntry, entries, keys=keys)
+    created = entries
     # per (maker, period, currency): [earned, paid_out, pot_spent, count]
     totals: dict[tuple[int, date, str], list[Any]] = defaultdict(
         lambda: [Decimal(0), Decimal(0), Decimal(0), 0]
@@ -400,6 +835,7 @@ def entries_post(*, entries: Iterable[EarningEntry]) -> list[EarningEntry]:
         row[3] += 1
     _after_post(totals.keys())
     with connection.cursor() as cursor:
+        # In one order (maker, period, currency), so two transactions moving the same totals never deadlock.
         cursor.executemany(
             """INSERT INTO ledger_makerperiodtotal
                    (maker_id, period, currency, amount, earned, paid_out, pot_spent, entries)
@@ -412,10 +848,9 @@ def entries_post(*, entries: Iterable[EarningEntry]) -> list[EarningEntry]:
                    entries = ledger_makerperiodtotal.entries + EXCLUDED.entries""",
             [
                 (maker, period, currency, earned + paid + pot, earned, paid, pot, count)
-                for (maker, period, currency), (earned, paid, pot, count) in totals.items()
+                for (maker, period, currency), (earned, paid, pot, count) in sorted(totals.items())
             ],
         )
-    return created
 
 
 def movement_post(
@@ -478,7 +913,7 @@ def unattributed_resolve(
     for what of the sale still stands."""
     makers_selectors.actor_may_act_for(actor=actor, initiative_id=initiative_id)
     queued = Allocation.objects.select_related("line__order").get(pk=allocation_id)
-    order = SaleOrder.objects.select_for_update().get(pk=queued.line.order_id)
+    order = SaleOrder.objects.select_for_update(of=("self",)).get(pk=queued.line.order_id)
     if order.initiative_id != initiative_id:
         raise ValidationFailed("this sale belongs to another initiative")
     if queued.maker_id is not None or Allocation.objects.filter(resolves=queued).exists():
@@ -509,5 +944,14 @@ def unattributed_resolve(
             "order": order.saleor_order_id,
         },
     )
-    _reconcile(order, snapshot_key=f"resolve:{queued.pk}", effective_at=timezone.now())
+    (loaded,) = _load_orders([order]).values()
+    writes = _Writes()
+    _reconcile(
+        loaded,
+        state=order.snapshot,
+        snapshot_key=f"resolve:{queued.pk}",
+        effective_at=timezone.now(),
+        writes=writes,
+    )
+    writes.flush()
     return children

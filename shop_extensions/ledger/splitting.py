@@ -29,17 +29,41 @@ def percent_of(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
     return (amount * percent / 100).quantize(exponent, rounding=ROUND_HALF_UP)
 
 
+def _whole_units(total: Decimal | Fraction, currency: str) -> int:
+    if isinstance(total, Decimal) and total.is_finite():
+        return int(total.scaleb(minor_units(currency)).to_integral_value(ROUND_HALF_UP))
+    return round_half_up(to_minor(total, currency))
+
+
+def _as_integers(weights: Sequence[Decimal | Fraction | int]) -> list[int] | None:
+    """The weights as integers in the same proportions (whole numbers, or Decimals scaled by a power of
+    ten), or None when they are not all of those kinds."""
+    if all(type(w) is int for w in weights):
+        return list(weights)  # type: ignore[arg-type]
+    if not all(isinstance(w, Decimal) and w.is_finite() for w in weights):
+        return None
+    shift = max(0, max(-int(w.as_tuple().exponent) for w in weights))  # type: ignore[union-attr]
+    scaled = [w.scaleb(shift) for w in weights]  # type: ignore[union-attr]
+    if any(s != s.to_integral_value() for s in scaled):
+        return None  # beyond the context's precision: take the exact path
+    return [int(s) for s in scaled]
+
+
 def split(
     total: Decimal | Fraction, weights: Sequence[Decimal | Fraction | int], currency: str
 ) -> list[Decimal]:
     """Split ``total`` (rounded half-up to the minor unit first) over ``weights``; the parts sum to it exactly.
-    Leftover minor units go to the largest remainders, ties to the earliest weight."""
+    Leftover minor units go to the largest remainders, ties to the earliest weight. Only the proportions of
+    the weights matter: integer (or Decimal) weights take a faster path with the same result."""
     if not weights:
         return []
+    units = _whole_units(total, currency)
+    integers = _as_integers(weights)
+    if integers is not None:
+        return _split_integers(units, integers, currency)
     fractions = [Fraction(w) for w in weights]
     if any(w < 0 for w in fractions):
         raise ValueError("weights cannot be negative")
-    units = round_half_up(to_minor(total, currency))
     weight_sum = sum(fractions)
     if weight_sum == 0:
         if units:
@@ -52,4 +76,24 @@ def split(
     order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:leftover]:
         floors[i] += 1
+    return [from_minor(sign * part, currency) for part in floors]
+
+
+def _split_integers(units: int, weights: list[int], currency: str) -> list[Decimal]:
+    """``split`` in integers: part i is units * w_i / sum exactly, its remainder (units * w_i) mod sum."""
+    if any(w < 0 for w in weights):
+        raise ValueError("weights cannot be negative")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        if units:
+            raise ValueError("cannot split a non-zero amount over zero weights")
+        return [from_minor(0, currency) for _ in weights]
+    sign = -1 if units < 0 else 1
+    whole = abs(units)
+    floors = [whole * w // weight_sum for w in weights]
+    remainders = [whole * w % weight_sum for w in weights]
+    leftover = whole - sum(floors)
+    if leftover:
+        for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:leftover]:
+            floors[i] += 1
     return [from_minor(sign * part, currency) for part in floors]

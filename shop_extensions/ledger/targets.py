@@ -60,10 +60,30 @@ def _standing_and_refunded(
     return standing, refunded_qty, refunded - granted_value
 
 
+_ONE, _NONE = Fraction(1), Fraction(0)
+
+
+def _nothing_refunded(state: Mapping[str, Any]) -> bool:
+    """No refund at all (the usual case): what stands is what is still on the order, nothing to spread."""
+    return not state.get("granted") and Decimal(state.get("total_refunded") or "0") <= 0
+
+
+def _standing_share(line: LineFacts, state: Mapping[str, Any]) -> Fraction:
+    present: Mapping[str, int] | None = state.get("lines")
+    if present is None:
+        return _ONE if line.quantity else _NONE
+    standing = min(line.quantity, max(int(present.get(line.line_id, 0)), 0))
+    if not line.quantity:
+        return _NONE
+    return _ONE if standing == line.quantity else Fraction(standing, line.quantity)
+
+
 def kept_fractions(lines: Sequence[LineFacts], state: Mapping[str, Any]) -> dict[str, Fraction]:
     """For each line, the fraction of its sale that still stands (1 = nothing refunded, 0 = all)."""
     if not state or state.get("cancelled"):
         return {line.line_id: Fraction(0 if state.get("cancelled") else 1) for line in lines}
+    if _nothing_refunded(state):
+        return {line.line_id: _standing_share(line, state) for line in lines}
     shipping = max(Fraction(Decimal(state.get("shipping_gross") or "0")), Fraction(0))
     standing, refunded_qty, residual = _standing_and_refunded(lines, state)
     remaining = {
@@ -91,6 +111,12 @@ def pieces_back(
         return {line.line_id: 0 for line in lines}
     if state.get("cancelled"):
         return {line.line_id: line.quantity for line in lines}
+    if _nothing_refunded(state) and state.get("lines") is not None:
+        present: Mapping[str, int] = state["lines"]
+        return {
+            line.line_id: line.quantity - min(line.quantity, max(int(present.get(line.line_id, 0)), 0))
+            for line in lines
+        }
     standing, refunded_qty, _ = _standing_and_refunded(lines, state)
     return {
         line.line_id: line.quantity
@@ -106,6 +132,9 @@ def allocation_targets(
     """The amounts the line's allocations should hold now, summing exactly to the line's kept amount."""
     if not allocation_amounts:
         return []
-    if sum(allocation_amounts) == 0:
+    total = sum(allocation_amounts)
+    if total == 0:
         return [Decimal(0) for _ in allocation_amounts]
+    if kept == 1 and total == makers_amount:
+        return list(allocation_amounts)  # what split would give: the parts are the whole's exact shares
     return split(Fraction(makers_amount) * kept, list(allocation_amounts), currency)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -16,6 +17,7 @@ from shop_extensions.core import crypto
 from shop_extensions.core.errors import ApplicationError, ValidationFailed
 from shop_extensions.core.logging import bind
 from shop_extensions.core.services import audit_event_record
+from shop_extensions.core.transactions import after_commit
 from shop_extensions.saleor_app import saleor
 from shop_extensions.saleor_app.allowlist import is_allowed, normalise_api_url
 from shop_extensions.saleor_app.models import DeliveryStatus, Installation, WebhookDelivery
@@ -152,6 +154,34 @@ def installation_refresh_jwks(*, installation: Installation) -> bool:
 # --- processing --------------------------------------------------------------------------------------
 
 
+# Inbox rows one worker takes at once when their handler can take many (SALEOR_WEBHOOK_BATCH_HANDLERS).
+BATCH_LIMIT = 200
+
+
+class _RecentlyDone:
+    """Rows this process committed in a batch lately (bounded): their own tasks, which usually come to the
+    same worker soon after, return without a query. Only ever holds rows whose transaction committed."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
+        self._size = size
+
+    def add(self, delivery_ids: list[int]) -> None:
+        for delivery_id in delivery_ids:
+            if delivery_id not in self._ids:
+                self._ids.add(delivery_id)
+                self._order.append(delivery_id)
+        while len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+
+    def __contains__(self, delivery_id: int) -> bool:
+        return delivery_id in self._ids
+
+
+recently_done = _RecentlyDone()
+
+
 def _handler_for(event: str) -> Callable[..., None] | None:
     path = settings.SALEOR_WEBHOOK_HANDLERS.get(event)
     return import_string(path) if path else None
@@ -159,7 +189,21 @@ def _handler_for(event: str) -> Callable[..., None] | None:
 
 def delivery_process(*, delivery_id: int) -> str:
     """Process one inbox row exactly once. The row lock keeps a second worker (or a sweeper re-enqueue) out;
-    the handler runs in the same transaction that marks the row processed."""
+    the handler runs in the same transaction that marks the row processed.
+
+    When the row's handler has a batch form (settings.SALEOR_WEBHOOK_BATCH_HANDLERS), the worker also takes
+    up to BATCH_LIMIT - 1 other waiting rows of the same handler (SKIP LOCKED: rows another worker holds
+    are left to it) and processes them together, oldest first, in the same transaction; their own tasks
+    then find them done. A row that failed before is never taken into a batch, and a batch that fails is
+    undone and this row is processed alone (see docs/adr/0007-batch-attribution.md)."""
+    if delivery_id in recently_done:
+        return "already-done"
+    # Status only ever leaves RECEIVED: a row already done needs no lock (nor a commit that flushes the WAL).
+    status = WebhookDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+    if status is None:
+        return "missing"
+    if status != DeliveryStatus.RECEIVED:
+        return "already-done"
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -175,6 +219,11 @@ def delivery_process(*, delivery_id: int) -> str:
         bind(
             saleor_api_url=delivery.installation.api_url, event=delivery.event, subject_id=delivery.subject_id
         )
+        handler_path = settings.SALEOR_WEBHOOK_HANDLERS.get(delivery.event)
+        batch_path = settings.SALEOR_WEBHOOK_BATCH_HANDLERS.get(handler_path or "")
+        batchable = handler_path and batch_path and delivery.attempts == 0
+        if batchable and _process_together(delivery, handler_path or "", batch_path or ""):
+            return "processed"
         handler = _handler_for(delivery.event)
         if handler is not None:
             handler(delivery=delivery, payload=delivery.payload())
@@ -184,6 +233,48 @@ def delivery_process(*, delivery_id: int) -> str:
         delivery.save(update_fields=["status", "processed_at", "attempts"])
     logger.info("delivery processed", extra={"delivery_id": delivery_id})
     return "processed"
+
+
+def _process_together(delivery: WebhookDelivery, handler_path: str, batch_path: str) -> bool:
+    """Process ``delivery`` (locked) with other waiting rows of the same handler; False when the batch failed
+    and was undone (inside a savepoint, so ``delivery`` is still locked and can be processed alone)."""
+    events = [event for event, path in settings.SALEOR_WEBHOOK_HANDLERS.items() if path == handler_path]
+    others: list[WebhookDelivery] = []
+    try:
+        with transaction.atomic():
+            others = list(
+                WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=DeliveryStatus.RECEIVED, attempts=0, event__in=events)
+                .exclude(pk=delivery.pk)
+                .order_by("received_at", "pk")[: BATCH_LIMIT - 1]
+            )
+            batch = sorted([delivery, *others], key=lambda row: (row.received_at, row.pk))
+            import_string(batch_path)(deliveries=[(row, row.payload()) for row in batch])
+            with connection.cursor() as cursor:  # one array parameter for the whole batch
+                cursor.execute(
+                    """UPDATE saleor_app_webhookdelivery SET status = %s, processed_at = %s, attempts = attempts + 1
+                       WHERE id = ANY(%s)""",
+                    [DeliveryStatus.PROCESSED.value, timezone.now(), [row.pk for row in batch]],
+                )
+    except Exception:
+        logger.warning(
+            "batch failed and was undone; this delivery is processed alone",
+            exc_info=True,
+            extra={"delivery_id": delivery.pk, "batch": len(others) + 1},
+        )
+        # Their own tasks may have found them locked by this batch and given up: hand them out again.
+        after_commit(_enqueue_again, [row.pk for row in others], robust=True)
+        return False
+    after_commit(recently_done.add, [row.pk for row in batch if row.pk != delivery.pk])
+    logger.info("deliveries processed together", extra={"delivery_id": delivery.pk, "batch": len(batch)})
+    return True
+
+
+def _enqueue_again(delivery_ids: list[int]) -> None:
+    from shop_extensions.saleor_app.intake import delivery_enqueue  # intake imports this module
+
+    for delivery_id in delivery_ids:
+        delivery_enqueue(delivery_id=delivery_id)
 
 
 def delivery_record_failure(*, delivery_id: int, error: str, final: bool) -> None:

@@ -12,6 +12,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from shop_extensions.coordinator.framing import allow_dashboard_framing
+from shop_extensions.core.access import Audience, access
 from shop_extensions.core.errors import ApplicationError
 from shop_extensions.core.logging import log_context
 from shop_extensions.saleor_app import intake, services
@@ -25,11 +27,13 @@ def _error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": {"message": message}}, status=status)
 
 
+@access(Audience.PUBLIC)
 @require_GET
 def manifest(request: HttpRequest) -> JsonResponse:
     return JsonResponse(build_manifest())
 
 
+@access(Audience.SIGNED)
 @csrf_exempt
 @require_POST
 def register(request: HttpRequest) -> JsonResponse:
@@ -58,6 +62,7 @@ def register(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"success": True})
 
 
+@access(Audience.SIGNED)
 @csrf_exempt
 def webhook(request: HttpRequest, slug: str) -> HttpResponse:
     definition = BY_SLUG.get(slug)
@@ -97,17 +102,18 @@ def webhook(request: HttpRequest, slug: str) -> HttpResponse:
     return JsonResponse({"accepted": True, "duplicate": not result.created}, status=200)
 
 
+@access(Audience.PUBLIC)  # it only starts the AppBridge handshake; the workspace checks the token
 @require_GET
 def coordinator_home(request: HttpRequest) -> HttpResponse:
-    """The app's page, which the Saleor Dashboard shows in an iframe: allowed for the configured Dashboard
-    origins only (CSP frame-ancestors); without any, the page refuses to be framed by other sites."""
-    response = render(request, "saleor_app/coordinator_home.html")
-    if settings.SALEOR_DASHBOARD_ORIGINS:
-        response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(
-            settings.SALEOR_DASHBOARD_ORIGINS
-        )
-        response.xframe_options_exempt = True
-    return response
+    """The app's page (appUrl), shown by the Saleor Dashboard in an iframe: a static script takes the user
+    token from the AppBridge handshake and opens the coordinator workspace with it. Framing is allowed for
+    the configured Dashboard origins only (CSP frame-ancestors); without any, for nobody."""
+    response = render(
+        request,
+        "coordinator/dashboard_entry.html",
+        {"dashboard_origins": " ".join(settings.SALEOR_DASHBOARD_ORIGINS)},
+    )
+    return allow_dashboard_framing(response)
 
 
 LOGO_SVG = (
@@ -118,6 +124,7 @@ LOGO_SVG = (
 )
 
 
+@access(Audience.PUBLIC)
 @require_GET
 def logo(request: HttpRequest) -> HttpResponse:
     return HttpResponse(LOGO_SVG, content_type="image/svg+xml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import statistics
 import time
 from collections.abc import Iterator, Sequence
@@ -61,8 +62,17 @@ def build_request(path: str, body: bytes, headers: dict[str, str], host: str, po
 
 
 async def closed_loop(
-    label: str, host: str, port: int, requests: Iterator[bytes], *, concurrency: int, seconds: float
+    label: str,
+    host: str,
+    port: int,
+    requests: Iterator[bytes],
+    *,
+    concurrency: int,
+    seconds: float,
+    think: float = 0.0,
 ) -> Result:
+    """``concurrency`` users, each sending its next request when the last one answered, after ``think``
+    seconds (jittered +-50%, so users do not march in step) of reading the page; 0 = back to back."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors = 0
@@ -70,6 +80,8 @@ async def closed_loop(
 
     async def client() -> None:
         nonlocal errors
+        if think:  # people arrive over the first think time, not all in the same millisecond
+            await asyncio.sleep(random.uniform(0, think))
         while time.perf_counter() < deadline:
             request = next(requests)
             start = time.perf_counter()
@@ -82,6 +94,8 @@ async def closed_loop(
             statuses[status] = statuses.get(status, 0) + 1
             if status != 200:
                 errors += 1
+            if think:
+                await asyncio.sleep(think * random.uniform(0.5, 1.5))
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))

@@ -12,6 +12,8 @@ import pytest
 from django.db.models import Sum
 
 from shop_extensions.ledger.models import EarningEntry, SaleLine
+from shop_extensions.ledger.services import OrderEvent, order_snapshots_apply
+from shop_extensions.ledger.snapshot import parse_order
 from shop_extensions.makers.models import Maker, SalesChannel
 from tests.ledger.builders import BASE_TIME, rolled_back
 from tests.shared import recorded_deliveries
@@ -95,3 +97,22 @@ def test_recorded_sequences_out_of_order_end_the_same(apply, recorded_setup, arr
         rng.shuffle(deliveries)
 
     assert replay(apply, deliveries) == expected
+
+
+def test_recorded_sequences_in_one_batch_end_the_same(apply, recorded_setup, installation):
+    with rolled_back():
+        expected = replay(apply, recorded_setup)
+
+    order_snapshots_apply(
+        events=[
+            OrderEvent(
+                installation_id=installation.pk,
+                snapshot=parse_order(body),
+                event=event,
+                snapshot_key=f"{event}:{body['order']['id']}:{body['issuedAt']}:{n}",
+            )
+            for n, (event, body) in enumerate(recorded_setup)
+        ]
+    )
+
+    assert holdings() == expected
