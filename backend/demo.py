@@ -229,6 +229,7 @@ class Demo:
                 print(f"Webhooks received, verified and processed by the worker: {done}")
                 self._ledger_summary()
                 self._pay_makers()
+                self._statements()
                 return done
             time.sleep(0.5)
         raise RuntimeError("webhooks were not all processed in time; see .local/worker.log")
@@ -246,11 +247,23 @@ class Demo:
         print("Paying the makers through Stripe (a payout run, sent now):")
         subprocess.run([str(BIN / "python"), "manage.py", "payout_run"], cwd=ROOT, env=self.env, check=True)
 
+    def _statements(self) -> None:
+        print("Income statements for this month so far (on demand; the monthly job does the closed month):")
+        from django.utils import timezone
+
+        month = f"{timezone.localdate():%Y-%m}"
+        manage = [str(BIN / "python"), "manage.py", "statements_issue", "--month", month]
+        subprocess.run(manage, cwd=ROOT, env=self.env, check=True)
+        print(f"  check one at {self.web}/statements/verify/")
+
     def summary(self) -> None:
         password = self.password_file.read_text().strip() if self.password_file.exists() else "(set earlier)"
         print(
             "\nRode Draad is running:\n"
-            f"  coordinator workspace  {self.web}/app/\n"
+            f"  coordinator workspace  {self.web}/coordinator/  (user: coordinator, password: {password};\n"
+            f"                         in the Saleor Dashboard it is the app's page {self.web}/app/)\n"
+            f"  participant portal     {self.web}/portal/  (log in as fatima@example.org: the code is\n"
+            f"                         e-mailed, and the demo's e-mail is printed in {LOCAL}/web.log)\n"
             f"  admin                  {self.web}/admin/  (user: coordinator, password: {password})\n"
             f"  manifest               {self.web}/api/manifest\n"
             f"  health                 {self.web}/healthz\n"

@@ -11,6 +11,8 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
+from shop_extensions.core.money import amount_text
+
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 
@@ -148,10 +150,7 @@ def _language(language: str) -> str:
 
 
 def euro(amount: Decimal, language: str) -> str:
-    text = f"{amount:,.2f}"
-    if _language(language) == "nl":
-        text = text.replace(",", " ").replace(".", ",").replace(" ", ".")
-    return f"€ {text}"
+    return f"€ {amount_text(amount, _language(language))}"
 
 
 def _month(month: date) -> str:

@@ -74,3 +74,16 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.currency} {self.amount}"
+
+
+def grouped(amount: Decimal, language: str, places: int = 2) -> str:
+    """The absolute amount as a reader of ``language`` writes it: nl ``1.234,56``, en ``1,234.56``."""
+    text = f"{abs(Decimal(amount)):,.{places}f}"
+    if language == "nl":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def amount_text(amount: Decimal, language: str) -> str:
+    """A signed amount for a sentence, in the language's notation (``-1.234,56`` in Dutch)."""
+    return ("-" if Decimal(amount) < 0 else "") + grouped(amount, language)

@@ -12,9 +12,15 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from shop_extensions.core.money import amount_text
 from shop_extensions.makers.models import Maker
 
 KINDS = ("sent", "paid", "failed", "bank_failed", "reversed")
+
+
+def _amount(amount: Decimal) -> str:
+    """In the notation of the language the message is written in (Dutch: 1.234,56)."""
+    return amount_text(amount, translation.get_language() or settings.LANGUAGE_CODE)
 
 
 def _maker_text(kind: str, amount: Decimal, reason: str) -> tuple[str, str]:
@@ -50,7 +56,7 @@ def _maker_text(kind: str, amount: Decimal, reason: str) -> tuple[str, str]:
         ),
     }
     subject, body = texts[kind]
-    return subject, body % {"amount": amount, "reason": reason or "-"}
+    return subject, body % {"amount": _amount(amount), "reason": reason or "-"}
 
 
 def _coordinator_text(kind: str, maker_name: str, amount: Decimal, reason: str) -> tuple[str, str]:
@@ -63,7 +69,7 @@ def _coordinator_text(kind: str, maker_name: str, amount: Decimal, reason: str) 
     }[kind]
     subject = _("Rode Draad: payout to %(name)s") % {"name": maker_name}
     body = _("The payout of € %(amount)s to %(name)s %(what)s.") % {
-        "amount": amount,
+        "amount": _amount(amount),
         "name": maker_name,
         "what": what,
     }

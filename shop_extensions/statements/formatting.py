@@ -10,21 +10,16 @@ from pathlib import Path
 
 from django.utils import dates, translation
 
+from shop_extensions.core.money import grouped
+
 CURRENCY_SIGNS = {"EUR": "€"}
-
-
-def _grouped(amount: Decimal, places: int, language: str) -> str:
-    text = f"{abs(amount):,.{places}f}"
-    if language == "nl":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
 
 
 def money(amount: Decimal | str, currency: str, language: str) -> str:
     """nl: ``€ 1.234,56`` / ``€ -1.234,56``; en: ``€1,234.56`` / ``-€1,234.56``."""
     value = Decimal(amount)
     sign = CURRENCY_SIGNS.get(currency, currency + " ")
-    body = _grouped(value, 2, language)
+    body = grouped(value, language)
     if language == "nl":
         return f"{sign} -{body}" if value < 0 else f"{sign} {body}"
     return f"-{sign}{body}" if value < 0 else f"{sign}{body}"

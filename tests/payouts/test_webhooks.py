@@ -160,6 +160,7 @@ def test_a_full_reversal_marks_the_payout_reversed_and_gives_the_money_back(
     assert [(m.to, m.subject) for m in mail.outbox] == [
         ([maker.email], "Rode Draad: er is geld teruggehaald")
     ]
+    assert "€ 30,00" in mail.outbox[0].body  # Dutch notation for a Dutch maker
 
 
 def test_an_older_account_state_arriving_late_is_ignored(make_maker, ready_account):
