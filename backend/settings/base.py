@@ -219,6 +219,7 @@ DEFAULT_FROM_EMAIL = "Rode Draad <noreply@rodedraad.example>"
 LEDGER_AFTER_POST_TASKS: list[str] = ["shop_extensions.benefits.tasks.positions_refresh_task"]
 
 # --- Statements -------------------------------------------------------------------------------------
+STATEMENTS_FONT_DIR = CONFIG.statements_font_dir
 # Issued PDFs and CSVs: local files by default, an S3-compatible bucket (django-storages) when one is named.
 if CONFIG.statements_s3_bucket:
     STATEMENTS_STORAGE: dict[str, object] = {

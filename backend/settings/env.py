@@ -72,6 +72,7 @@ class Config:
     statements_s3_region: str = ""
     statements_s3_access_key_id: str = ""
     statements_s3_secret_access_key: str = ""
+    statements_font_dir: Path = Path("/usr/share/fonts/truetype/dejavu")
     # Payouts: Stripe. No key → payouts cannot reach Stripe (make demo starts a stand-in and sets one).
     stripe_secret_key: str = ""
     stripe_api_base: str = ""  # empty: Stripe itself; the local stand-in's URL in tests and the demo
@@ -108,6 +109,8 @@ def load() -> Config:
         dashboard_cross_site=_bool("SALEOR_DASHBOARD_CROSS_SITE", True),
         statements_storage_dir=Path(_str("STATEMENTS_STORAGE_DIR", str(LOCAL_DIR / "media" / "statements"))),
         statements_s3_bucket=_str("STATEMENTS_S3_BUCKET"),
+        # DejaVu Sans (Debian/Ubuntu: fonts-dejavu-core), embedded in every statement PDF
+        statements_font_dir=Path(_str("STATEMENTS_FONT_DIR", "/usr/share/fonts/truetype/dejavu")),
         statements_s3_endpoint_url=_str("STATEMENTS_S3_ENDPOINT_URL"),
         statements_s3_region=_str("STATEMENTS_S3_REGION"),
         statements_s3_access_key_id=_str("STATEMENTS_S3_ACCESS_KEY_ID"),

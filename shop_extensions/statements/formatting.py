@@ -8,6 +8,8 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import dates, translation
 
 from shop_extensions.core.money import grouped
@@ -51,17 +53,31 @@ def month_name(value: date, language: str) -> str:
         return f"{dates.MONTHS[value.month]} {value.year}"
 
 
-FONT_FILES = {
-    False: Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    True: Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-}
+FONT_FILE_NAMES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
+
+
+class FontsMissing(ImproperlyConfigured):
+    pass
+
+
+def font_file(bold: bool) -> Path:
+    """The statement's font, from STATEMENTS_FONT_DIR; a clear error when it is not installed."""
+    path = Path(settings.STATEMENTS_FONT_DIR) / FONT_FILE_NAMES[bold]
+    if not path.is_file():
+        raise FontsMissing(
+            f"statements need the DejaVu Sans font, not found at {path}: install it (Debian/Ubuntu: "
+            "apt-get install fonts-dejavu-core) or point STATEMENTS_FONT_DIR at a folder holding it"
+        )
+    return path
+
+
 UNKNOWN_EM = 1.5  # a character the font lacks: assume it is wide, so the text never looks narrower than it is
 
 
 @cache
 def _advances(bold: bool) -> dict[str, float]:
     """Advance widths in em by character, read from the TrueType font's ``cmap`` (format 12) and ``hmtx``."""
-    font = FONT_FILES[bold].read_bytes()
+    font = font_file(bold).read_bytes()
     tables = {
         font[12 + 16 * i : 16 + 16 * i]: struct.unpack_from(">I", font, 20 + 16 * i)[0]
         for i in range(struct.unpack_from(">H", font, 4)[0])

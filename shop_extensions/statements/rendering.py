@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from shop_extensions.statements import formatting as fmt
 
 TEMPLATE = Path(__file__).parent / "templates" / "statements" / "statement.typ"
-FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu")]
 PDF_STANDARDS: list[Any] = ["ua-1"]
 
 
@@ -41,7 +40,8 @@ class Document:
 @cache
 def _compiler() -> typst.Compiler:
     # One compiler per process: fonts are loaded once; only the data changes between statements.
-    return typst.Compiler(font_paths=[str(p) for p in FONT_DIRS], ignore_system_fonts=True)
+    fonts = {str(fmt.font_file(bold).parent) for bold in (False, True)}
+    return typst.Compiler(font_paths=sorted(fonts), ignore_system_fonts=True)
 
 
 @cache

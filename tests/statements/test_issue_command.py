@@ -38,3 +38,20 @@ def test_a_malformed_month_is_refused():
     with pytest.raises(CommandError):
         call_command("statements_issue", "--month", "oktober")
     assert not Statement.objects.exists()
+
+
+def test_without_the_font_issuing_says_what_to_install(shop, make_maker, settings, tmp_path):
+    from shop_extensions.statements import formatting, rendering
+
+    settings.STATEMENTS_FONT_DIR = str(tmp_path)  # an empty folder: no DejaVu Sans
+    formatting._advances.cache_clear()
+    rendering._compiler.cache_clear()
+    amal = make_maker("Amal")
+    shop.sell(amal, datetime(2026, 10, 2, 12, tzinfo=AMS), [(1, "12.10")])
+    try:
+        with pytest.raises(formatting.FontsMissing, match="fonts-dejavu-core"):
+            call_command("statements_issue", "--month", "2026-10", stdout=StringIO())
+    finally:
+        formatting._advances.cache_clear()
+        rendering._compiler.cache_clear()
+    assert not Statement.objects.exists()
