@@ -136,7 +136,7 @@ def test_the_maker_gets_one_message_with_a_link_and_no_figures(makers):
     assert (sent, again) == (True, False)
     (message,) = mail.outbox
     assert message.to == ["eva@example.org"]
-    assert message.subject == "Je inkomstenoverzicht over oktober 2026 staat klaar"
+    assert message.subject == "Uw inkomstenoverzicht over oktober 2026 staat klaar"
     assert "http://testserver/portal/" in message.body
     assert message.attachments == []
     for figure in [statement.data["totals"]["earned"], "48,00", "48.00", "60,50", statement.code]:
