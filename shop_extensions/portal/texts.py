@@ -51,3 +51,25 @@ ACCOUNT_STATUS_LABELS = {
     "ready": _("Your bank account is ready to receive money."),
     "blocked": _("Payments to you are blocked. Please talk to your coordinator."),
 }
+
+# The maker's own benefit situation on "My data", in words instead of codes.
+REGIME_LABELS = {
+    "none": _("No benefit"),
+    "bijstand": _("Bijstand (social assistance)"),
+    "ww": _("WW (unemployment benefit)"),
+    "wia_wga": _("WIA or WGA (benefit when you are ill or disabled)"),
+    "wajong": _("Wajong"),
+    "other": _("Another benefit, or not known"),
+}
+
+HOUSEHOLD_LABELS = {
+    "": _("Not known"),
+    "single": _("You live alone, or alone with your children"),
+    "couple": _("You live with a partner"),
+    "single_18_20": _("You live alone and are 18 to 20 years old"),
+}
+
+INCOME_BASIS_LABELS = {
+    "payout_date": _("When the money is paid to you"),
+    "sale_date": _("When something is sold"),
+}

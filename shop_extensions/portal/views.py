@@ -236,6 +236,16 @@ def statement_share_revoke(request: HttpRequest, share_id: int) -> HttpResponse:
     return redirect("portal:statements")
 
 
+def _situation_words(situation: dict[str, Any] | None) -> dict[str, str]:
+    if situation is None:
+        return {}
+    return {
+        "regime": texts.label(texts.REGIME_LABELS, situation["regime"]),
+        "household": texts.label(texts.HOUSEHOLD_LABELS, situation["household_type"]),
+        "income_basis": texts.label(texts.INCOME_BASIS_LABELS, situation["income_basis"]),
+    }
+
+
 @access(Audience.MAKER)
 @require_GET
 def my_data(request: HttpRequest) -> HttpResponse:
@@ -248,6 +258,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
             "maker": maker,
             "data": data,
             "entries_count": len(data["ledger_entries"]),
+            "situation_words": _situation_words(data["benefit_situation"]),
             "form": DeletionForm(),
             "open_request": any(r["handled_at"] is None for r in data["deletion_requests"]),
             "nav": "my_data",

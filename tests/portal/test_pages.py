@@ -116,6 +116,9 @@ def test_my_data_shows_everything_and_audits_the_benefit_read(client, world, log
     assert "fatima@example.test" in html
     assert "amsterdam" in html
     assert "1 regel" in html
+    # the situation in words, not codes
+    assert "<dd>Bijstand</dd>" in html
+    assert "Wanneer er iets wordt verkocht" in html  # the factory counts on sale date
     assert (
         AuditEvent.objects.filter(action="benefit_situation.self_read", subject_id=str(maker.pk)).count() == 1
     )
