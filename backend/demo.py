@@ -265,7 +265,7 @@ class Demo:
             f"  coordinator workspace  {self.web}/coordinator/  (user: coordinator, password: {password};\n"
             f"                         in the Saleor Dashboard it is the app's page {self.web}/app/)\n"
             f"  participant portal     {self.web}/portal/  (log in as fatima@example.org: the code is\n"
-            f"                         e-mailed, and the demo's e-mail is printed in {LOCAL}/web.log)\n"
+            f"                         e-mailed by the worker, and the demo prints e-mail in {LOCAL}/worker.log)\n"
             f"  admin                  {self.web}/admin/  (user: coordinator, password: {password})\n"
             f"  manifest               {self.web}/api/manifest\n"
             f"  health                 {self.web}/healthz\n"

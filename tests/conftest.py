@@ -80,3 +80,15 @@ def _fresh_installation_key_cache():
     key_cache.clear()
     yield
     key_cache.clear()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Enqueued Celery tasks run at once, in this process (errors propagate), so a test sees what the
+    worker would do after commit."""
+    from backend.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before

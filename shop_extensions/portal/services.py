@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -15,11 +16,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
+from shop_extensions.core import crypto
 from shop_extensions.core.errors import ApplicationError, ValidationFailed
 from shop_extensions.core.services import audit_event_record
 from shop_extensions.makers.models import Coordinator, Maker
 from shop_extensions.portal.models import DeletionRequest, LoginCode, LoginFailure
+
+logger = logging.getLogger(__name__)
 
 CODE_VALID = timedelta(minutes=10)
 WINDOW = timedelta(minutes=15)
@@ -55,8 +60,9 @@ def _maker_for_email(email: str) -> Maker | None:
 
 
 def login_code_request(*, email: str, ip: str | None) -> None:
-    """Store a new code and e-mail it when the address belongs to an active maker. The caller answers the
-    same whether or not it does, so the answer never tells whether an address is known."""
+    """Store a new code and hand its e-mail to a worker. Known and unknown addresses take the same path (a
+    row and one enqueued task; the worker sends only to an active maker), so neither the answer nor its
+    timing tells whether an address is known. The code travels encrypted; only its hash is stored."""
     email = email_normalize(email)
     now = timezone.now()
     since = now - WINDOW
@@ -66,18 +72,39 @@ def login_code_request(*, email: str, ip: str | None) -> None:
         raise TooManyAttempts("too many codes requested; wait a quarter of an hour")
     maker = _maker_for_email(email)
     code = f"{secrets.randbelow(10**6):06d}"
-    with transaction.atomic():
-        LoginCode.objects.create(
-            email=email,
-            maker=maker,
-            code_hash=code_hash(email=email, code=code),
-            ip=ip,
-            created_at=now,
-            expires_at=now + CODE_VALID,
-        )
-    if maker is None:
-        return
-    with translation.override(maker.preferred_language):
+    row = LoginCode.objects.create(
+        email=email,
+        maker=maker,
+        code_hash=code_hash(email=email, code=code),
+        ip=ip,
+        created_at=now,
+        expires_at=now + CODE_VALID,
+    )
+    # Called by the view outside any transaction: the row is committed before the worker looks for it.
+    from shop_extensions.portal.tasks import login_code_mail_task
+
+    try:
+        login_code_mail_task.delay(row.pk, crypto.encrypt(code))
+    except (OSError, KombuOperationalError):  # the broker is down: no mail; the maker asks for a new code
+        logger.exception("login code not handed to a worker")
+
+
+def login_code_mail(*, login_code_id: int, sealed_code: str) -> bool:
+    """The worker's half of ``login_code_request``: mail the code to the maker, if the address is a maker's
+    and the code is still usable. Returns whether a mail was sent."""
+    row = LoginCode.objects.select_related("maker").filter(pk=login_code_id).first()
+    if (
+        row is None
+        or row.maker is None
+        or not row.maker.is_active
+        or row.used_at
+        or row.expires_at <= timezone.now()
+    ):
+        return False
+    code = crypto.decrypt(sealed_code)
+    if not hmac.compare_digest(code_hash(email=row.email, code=code), row.code_hash):
+        return False  # not the code this row was made for
+    with translation.override(row.maker.preferred_language):
         send_mail(
             _("Your login code for Rode Draad"),
             _(
@@ -86,8 +113,9 @@ def login_code_request(*, email: str, ip: str | None) -> None:
             )
             % {"code": code},
             settings.DEFAULT_FROM_EMAIL,
-            [maker.email],
+            [row.maker.email],
         )
+    return True
 
 
 def _user_for(maker: Maker) -> Any:

@@ -19,7 +19,8 @@ from tests.portal.conftest import add_entry, code_in
 
 from .conftest import check_page, screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The login-code mail is a worker's job; here it runs at once, in the live server's thread.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_tasks")]
 
 PAGES = [
     ("home", "/portal/"),

@@ -17,6 +17,11 @@ from tests.makers.factories import make_coordinator, make_initiative, make_maker
 _keys = iter(range(1, 10**6))
 
 
+@pytest.fixture(autouse=True)
+def _workers_run_at_once(eager_tasks):
+    """The login-code mail is a worker's job: here it runs right after commit, in this process."""
+
+
 def code_in(body: str) -> str:
     found = re.search(r"\b(\d{6})\b", body)
     assert found, body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -150,3 +151,27 @@ def test_logout_needs_a_post_with_csrf(world, login_maker):
 
     assert response.status_code == 403
     assert strict.get("/portal/").status_code == 200
+
+
+def test_known_and_unknown_addresses_take_the_same_path_and_the_code_travels_sealed(client, world):
+    from shop_extensions.portal.models import LoginCode
+    from shop_extensions.portal.tasks import login_code_mail_task
+
+    sent: list[tuple[int, str]] = []
+    original = login_code_mail_task.delay
+    login_code_mail_task.delay = lambda *args: sent.append(args)  # type: ignore[method-assign]
+    try:
+        for address in ("fatima@example.test", "nobody@example.test"):
+            response = client.post("/portal/login/", {"email": address})
+            assert response.status_code == 302
+    finally:
+        login_code_mail_task.delay = original  # type: ignore[method-assign]
+
+    assert len(sent) == 2
+    for _, sealed in sent:
+        assert not re.search(r"\d{6}", sealed)  # the code is encrypted in the message
+    known, unknown = LoginCode.objects.order_by("pk")
+    assert login_code_mail_task.run(unknown.pk, sent[1][1]) is False
+    assert mail.outbox == []
+    assert login_code_mail_task.run(known.pk, sent[0][1]) is True
+    assert [m.to for m in mail.outbox] == [["fatima@example.test"]]
