@@ -12,36 +12,15 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
-from cryptography.fernet import Fernet
 
-from tests.bench.database import fresh_database
 from tests.bench.loadgen import Result, closed_loop, cycle, open_loop
+from tests.bench.webserver import ROOT, free_port, get_request, gunicorn, logged_in_session, production_django
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 DB_NAME = "rode_draad_bench_coordinator"
 GOAL_P95_MS = 200.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def get_request(path: str, cookie: str, port: int) -> bytes:
-    return (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
-        # The production settings trust the proxy's header (SECURE_PROXY_SSL_HEADER): as behind TLS.
-        f"X-Forwarded-Proto: https\r\nAccept-Language: nl\r\nCookie: sessionid={cookie}\r\n\r\n"
-    ).encode()
 
 
 def seed(makers: int) -> tuple[str, int]:
@@ -49,9 +28,7 @@ def seed(makers: int) -> tuple[str, int]:
     from datetime import timedelta
     from decimal import Decimal
 
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from shop_extensions.benefits.models import Level, Position
@@ -100,13 +77,8 @@ def seed(makers: int) -> tuple[str, int]:
         )
         for n, maker in enumerate(created)
     )
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
     active = sum(1 for maker in created if maker.is_active)
-    return str(session.session_key), -(-active // PAGE_SIZE)
+    return logged_in_session(user), -(-active // PAGE_SIZE)
 
 
 def main() -> int:
@@ -120,35 +92,10 @@ def main() -> int:
     args = parser.parse_args()
 
     web_port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "backend.settings.prod",
-        "DJANGO_SECRET_KEY": "bench-only-" + Fernet.generate_key().decode(),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "DATABASE_URL": fresh_database(DB_NAME),
-        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14",
-        "SALEOR_ALLOWED_API_URLS": "https://bench.invalid/graphql/",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "ERROR",
-    }
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    env = production_django(DB_NAME)
     session_key, pages = seed(args.makers)
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "backend.wsgi:application", "--bind", f"127.0.0.1:{web_port}",
-         "--workers", str(args.workers), "--worker-class", "sync", "--log-level", "error"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
+    with gunicorn(env, web_port, args.workers):
         return run(args, web_port, session_key, pages)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def run(args: argparse.Namespace, port: int, session_key: str, pages: int) -> int:

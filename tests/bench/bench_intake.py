@@ -26,16 +26,11 @@ from cryptography.fernet import Fernet
 
 from tests.bench.database import fresh_database
 from tests.bench.loadgen import Result, build_request, closed_loop, cycle, open_loop
+from tests.bench.webserver import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DB_NAME = "rode_draad_bench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def redis_url() -> str | None:
