@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 
+from shop_extensions.core.models import WriteOnceError, WriteOnceModel
 
-class AppendOnlyError(RuntimeError):
+
+class AppendOnlyError(WriteOnceError):
     pass
 
 
@@ -130,16 +132,12 @@ PAYOUT_KINDS = frozenset({EntryKind.PAYOUT, EntryKind.PAYOUT_RETURN})
 POT_KINDS = frozenset({EntryKind.POT_SPEND})
 
 
-class EntryQuerySet(models.QuerySet["EarningEntry"]):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("ledger entries are never updated; post a correcting entry")
+class EarningEntry(WriteOnceModel):
+    """Append-only: never updated or deleted (ORM guard in WriteOnceModel, a trigger in the database)."""
 
-    def delete(self) -> NoReturn:
-        raise AppendOnlyError("ledger entries are never deleted; post a reversing entry")
-
-
-class EarningEntry(models.Model):
-    """Append-only: never updated or deleted (ORM guard here, a trigger in the database)."""
+    write_once_error = AppendOnlyError
+    write_once_changed = "ledger entries are never updated; post a correcting entry"
+    write_once_deleted = "ledger entries are never deleted; post a reversing entry"
 
     # No index of its own: (maker, effective_at) and (maker, period) below serve every lookup by maker.
     maker = models.ForeignKey(
@@ -168,8 +166,6 @@ class EarningEntry(models.Model):
     detail = models.JSONField(default=dict, blank=True, help_text="the rule applied, commission, snapshot")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = EntryQuerySet.as_manager()
-
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="entry_idempotency_key_unique"),
@@ -192,14 +188,6 @@ class EarningEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.currency} {self.amount} for {self.maker_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("ledger entries are never updated; post a correcting entry")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("ledger entries are never deleted; post a reversing entry")
 
 
 class MakerPeriodTotal(models.Model):

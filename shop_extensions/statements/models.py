@@ -3,13 +3,13 @@ deliveries) kept in their own tables so a statement row is never touched after i
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
 from django.db import models
 from django.db.models import Q
 
+from shop_extensions.core.models import WriteOnceError, WriteOnceModel
 
-class ImmutableError(RuntimeError):
+
+class ImmutableError(WriteOnceError):
     pass
 
 
@@ -38,17 +38,13 @@ class StatementSettings(models.Model):
         return f"{self.initiative_id}: {self.income_nature}"
 
 
-class StatementQuerySet(models.QuerySet["Statement"]):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise ImmutableError("an issued statement never changes; issue a new version")
+class Statement(WriteOnceModel):
+    """One issued version of a maker's month. Never updated or deleted (ORM guard in WriteOnceModel, a
+    trigger in the database); a correction is version N+1 pointing at version N, with a reason."""
 
-    def delete(self) -> NoReturn:
-        raise ImmutableError("an issued statement is never deleted")
-
-
-class Statement(models.Model):
-    """One issued version of a maker's month. Never updated or deleted (ORM guard here, a trigger in the
-    database); a correction is version N+1 pointing at version N, with a reason."""
+    write_once_error = ImmutableError
+    write_once_changed = "an issued statement never changes; issue a new version"
+    write_once_deleted = "an issued statement is never deleted"
 
     maker = models.ForeignKey("makers.Maker", on_delete=models.PROTECT, related_name="statements")
     initiative = models.ForeignKey("makers.Initiative", on_delete=models.PROTECT)
@@ -72,8 +68,6 @@ class Statement(models.Model):
     issued_at = models.DateTimeField()
     issued_by = models.CharField(max_length=100)
 
-    objects = StatementQuerySet.as_manager()
-
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["maker", "month", "version"], name="statement_version_unique"),
@@ -87,14 +81,6 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"statement {self.maker_id} {self.month:%Y-%m} v{self.version}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise ImmutableError("an issued statement never changes; issue a new version")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise ImmutableError("an issued statement is never deleted")
 
 
 class StatementShare(models.Model):
