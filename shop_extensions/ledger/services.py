@@ -867,21 +867,16 @@ def movement_post(
     """Book money leaving or returning to a maker's balance: a payout (negative), a returned payout
     (positive: failed or reversed transfer) or pot spending (negative). Must run inside the caller's
     transaction, so the entry commits together with the payout's state change. Idempotent on the key:
-    a repeat returns the existing entry and ``False`` (and refuses a repeat that differs)."""
+    a repeat returns the existing entry and ``False`` (and refuses a repeat that differs) — also when two
+    transactions post the same key at the same moment without a lock in common: the second one's insert
+    waits for the first, and when that commits, it takes the first one's entry instead."""
     if not connection.in_atomic_block:
         raise RuntimeError("movement_post must run inside the transaction that changes the payout")
     if kind not in PAYOUT_KINDS | POT_KINDS:
         raise ValidationFailed(f"{kind!r} is not a payout or pot movement")
     existing = EarningEntry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        if (existing.maker_id, existing.kind, existing.amount, existing.currency) != (
-            maker_id,
-            kind,
-            money.amount,
-            money.currency,
-        ):
-            raise ValidationFailed(f"ledger key {idempotency_key} was already used for another movement")
-        return existing, False
+        return _movement_repeated(existing, maker_id=maker_id, kind=kind, money=money), False
     entry = EarningEntry(
         maker_id=maker_id,
         initiative_id=initiative_id,
@@ -894,7 +889,15 @@ def movement_post(
         reference=reference,
         detail=detail or {},
     )
-    entries_post(entries=[entry])
+    try:
+        with transaction.atomic():  # a savepoint: a lost race leaves this transaction usable
+            entries_post(entries=[entry])
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        if constraint != "entry_idempotency_key_unique":
+            raise
+        existing = EarningEntry.objects.get(idempotency_key=idempotency_key)  # committed meanwhile
+        return _movement_repeated(existing, maker_id=maker_id, kind=kind, money=money), False
     audit_event_record(
         actor="system:ledger",
         action=f"ledger.{kind}",
@@ -903,6 +906,17 @@ def movement_post(
         data={"amount": str(money.amount), "currency": money.currency, "reference": reference},
     )
     return entry, True
+
+
+def _movement_repeated(existing: EarningEntry, *, maker_id: int, kind: str, money: Money) -> EarningEntry:
+    if (existing.maker_id, existing.kind, existing.amount, existing.currency) != (
+        maker_id,
+        kind,
+        money.amount,
+        money.currency,
+    ):
+        raise ValidationFailed(f"ledger key {existing.idempotency_key} was already used for another movement")
+    return existing
 
 
 @transaction.atomic

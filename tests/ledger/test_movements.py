@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, datetime
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from shop_extensions.core.errors import ValidationFailed
 from shop_extensions.core.money import Money
@@ -113,3 +115,73 @@ def test_movements_outside_a_transaction_or_of_an_earning_kind_are_refused(make_
     with pytest.raises(ValidationFailed):
         _pay(maker, EntryKind.SALE, "1.00", "k2", datetime(2026, 4, 1, tzinfo=AMS))
     assert not EarningEntry.objects.exists()
+
+
+def test_two_transactions_posting_the_same_movement_at_once_book_it_once(make_maker):
+    """No lock in common: the second insert waits for the first transaction's key, and when that commits
+    the second takes its entry (created False) instead of failing or booking twice."""
+    maker = make_maker("Fatima")
+    when = datetime(2026, 4, 1, 9, tzinfo=AMS)
+    first_posted, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = movement_post(
+                    maker_id=maker.pk, initiative_id=maker.initiative_id, kind=EntryKind.PAYOUT,
+                    money=Money(D("-30.00"), "EUR"), effective_at=when, idempotency_key="payout:9",
+                    reference="payout:9",
+                )  # fmt: skip
+                first_posted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            first_posted.wait(10)
+            with transaction.atomic():
+                # Its own read does not see the first's uncommitted entry; its insert waits on the key.
+                results["second"] = movement_post(
+                    maker_id=maker.pk, initiative_id=maker.initiative_id, kind=EntryKind.PAYOUT,
+                    money=Money(D("-30.00"), "EUR"), effective_at=when, idempotency_key="payout:9",
+                    reference="payout:9",
+                )  # fmt: skip
+                results["second_still_usable"] = EarningEntry.objects.filter(maker=maker).count()
+        except Exception as exc:
+            results["second"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert first_posted.wait(10)
+    _wait_until_blocked_on_a_lock()
+    release.set()
+    for thread in threads:
+        thread.join(20)
+
+    (entry, created), second = results["first"], results["second"]
+    assert created is True
+    assert not isinstance(second, Exception), second
+    assert second == (entry, False) or (second[0].pk, second[1]) == (entry.pk, False)
+    assert results["second_still_usable"] == 1
+    assert EarningEntry.objects.filter(idempotency_key="payout:9").count() == 1
+    assert selectors.maker_balance(maker=maker, currency="EUR") == D("-30.00")
+    assert MakerPeriodTotal.objects.get(maker=maker).entries == 1
+
+
+def _wait_until_blocked_on_a_lock(timeout: float = 10.0) -> None:
+    """Until another session of this database waits for a lock (the second insert on the first's key)."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second transaction never waited for the first one's key")
