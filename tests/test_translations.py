@@ -20,6 +20,73 @@ from django.utils.translation.template import templatize
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ["core", "portal", "coordinator"]
+# Apps whose services' refusals (ApplicationError messages) reach people: the workspace shows them, the
+# Dashboard and the onboarding links answer with them. Their refusal modules' strings are checked here;
+# their admin and model texts are the operator's and are not.
+REFUSAL_APPS = ["catalog", "makers", "ledger", "benefits", "payouts", "statements"]
+REFUSAL_MODULES = {"services.py", "selectors.py", "views.py"}
+APPLICATION_ERRORS = {
+    "ApplicationError",
+    "ValidationFailed",
+    "PermissionDenied",
+    "NotFound",
+    "TransientError",
+    "DashboardTokenRefused",
+    "DashboardUserRefused",
+    "CatalogueUnavailable",
+    "TooManyAttempts",
+}
+# Refusals nobody reads, left in English on purpose: a caller's programming error, an operator's command,
+# a 404 whose text is never shown, or an answer to Saleor or a worker (logs).
+INTERNAL_REFUSALS = {
+    "catalog/services.py": {
+        "give exactly one of a Saleor product id or variant id",
+        "a variant id and an idempotency key are required",
+        "a correction needs a reason and an idempotency key",
+    },
+    "benefits/services.py": {
+        "unknown regime {!r}",
+        "unknown household type {!r}",
+        "unknown income basis {!r}",
+        "only the operator records municipality decisions",
+        "valid_to is before valid_from",
+        "the extra amount cannot be negative",
+        "a personal limit cannot be negative",  # the workspace's form refuses it first
+        "the warning percentage is between 1 and 100",  # set by the operator
+    },
+    "makers/services.py": {
+        "only the operator creates initiatives",
+        "unknown role {!r}",
+        "a channel slug is required",
+        "the initiative sells through another Saleor installation",
+        "this channel belongs to another initiative",
+    },
+    "ledger/services.py": {
+        "{!r} is not a payout or pot movement",
+        "ledger key {} was already used for another movement",
+    },
+    "ledger/snapshot.py": {"payload amounts must be parsed as Decimal", "order payload without an order"},
+    "payouts/services.py": {"unknown policy fields: {}", "no such payout"},
+    "statements/services.py": {
+        "no such maker",
+        "no such run item",
+        "no such initiative",
+        "a share lasts 1 to {} days",
+        "no such share",
+        "this link is not valid (any more)",
+    },
+    "statements/selectors.py": {"unknown file kind {!r}"},
+    "coordinator/selectors.py": {
+        "the initiative is not linked to an active Saleor installation",
+        "no such lot",
+    },
+    "portal/services.py": {
+        "too many codes requested; wait a quarter of an hour",
+        "too many wrong codes; wait a quarter of an hour",
+        "this code is not valid (any more)",
+    },
+    "portal/selectors.py": {"no maker for this login"},
+}
 LANGUAGES = ["nl", "en"]
 # Names and symbols that read the same in every language.
 ALLOWED_TEXT = {"Rode Draad", "€", "\u2013", "·", "/", "(", ")", ":", "%", "&nbsp;", "&times;", "\u00d7", "|"}
@@ -227,3 +294,65 @@ def test_python_gives_users_no_untranslated_literal(app):
     found = [literal for path in python_of(app) for literal in python_visible_literals(path)]
 
     assert found == []
+
+
+def refusal_literals(path: Path) -> set[str]:
+    """Messages given as plain literals (f-strings with ``{}`` for their fields) to an ApplicationError."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        call = node.exc if isinstance(node, ast.Raise) else None
+        if not isinstance(call, ast.Call) or not call.args:
+            continue
+        name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
+        arg = call.args[0]
+        if name not in APPLICATION_ERRORS:
+            continue
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            found.add(arg.value)
+        elif isinstance(arg, ast.JoinedStr):
+            found.add(
+                "".join(
+                    v.value if isinstance(v, ast.Constant) else ("{!r}" if v.conversion == ord("r") else "{}")
+                    for v in arg.values
+                )
+            )
+    return found
+
+
+@pytest.mark.parametrize("app", [*APPS, *REFUSAL_APPS])  # saleor_app answers Saleor only: not checked
+def test_refusals_people_read_are_translatable(app):
+    """A new refusal in English only fails here: translate it, or list it above if nobody reads it."""
+    untranslated = {}
+    for path in python_of(app):
+        where = str(path.relative_to(app_dir(app).parent))
+        if left := sorted(refusal_literals(path) - INTERNAL_REFUSALS.get(where, set())):
+            untranslated[where] = left
+
+    assert untranslated == {}
+
+
+@pytest.mark.parametrize("app", REFUSAL_APPS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_refusal_modules_strings_are_in_the_catalogue(app, language):
+    po = catalogue(app, language)
+    # Msgids are English and Django never falls back to Dutch for English: an empty English msgstr (some
+    # of these apps' older entries) shows the msgid. Dutch must be translated.
+    keys = (
+        translated_keys(po)
+        if language != "en"
+        else {key(e) for e in po if not e.obsolete and "fuzzy" not in e.flags}
+    )
+    wanted = {
+        msgid: path.name
+        for path in python_of(app)
+        if path.name in REFUSAL_MODULES
+        for msgid in python_msgids(path)
+    }
+
+    assert {msgid: where for msgid, where in wanted.items() if msgid not in keys} == {}
+
+
+@pytest.mark.parametrize("app", REFUSAL_APPS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_refusal_apps_compiled_catalogue_matches_its_source(app, language):
+    test_compiled_catalogue_matches_its_source(app, language)

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from shop_extensions.catalog.models import (
     AttributionRule,
@@ -52,21 +53,25 @@ def _constraint_name(exc: IntegrityError) -> str | None:
 
 def _validate_shares(initiative: Initiative, shares: Sequence[tuple[Maker, Decimal]]) -> None:
     if not shares:
-        raise ValidationFailed("a rule needs at least one maker")
+        raise ValidationFailed(gettext("Choose at least one maker."))
     seen: set[int] = set()
     for maker, percent in shares:
         if not isinstance(percent, Decimal) or percent != percent.quantize(CENT):
-            raise ValidationFailed("a share is a Decimal percentage with at most two decimals")
+            raise ValidationFailed(gettext("A share is a percentage with at most two decimals."))
         if not Decimal(0) < percent <= HUNDRED:
-            raise ValidationFailed("a share is more than 0% and at most 100%")
+            raise ValidationFailed(gettext("A share is more than 0 and at most 100 percent."))
         if maker.initiative_id != initiative.pk:
-            raise ValidationFailed(f"maker {maker.pk} does not belong to this initiative")
+            raise ValidationFailed(
+                gettext("%(maker)s does not belong to this initiative.") % {"maker": maker.display_name}
+            )
         if maker.pk in seen:
-            raise ValidationFailed(f"maker {maker.pk} appears twice")
+            raise ValidationFailed(gettext("%(maker)s is in the list twice.") % {"maker": maker.display_name})
         seen.add(maker.pk)
     total = sum((percent for _, percent in shares), Decimal(0))
     if total != HUNDRED:
-        raise ValidationFailed(f"shares must sum to exactly 100.00%, not {total}%")
+        raise ValidationFailed(
+            gettext("The shares add up to %(total)s%%; they must add up to exactly 100%%.") % {"total": total}
+        )
 
 
 def attribution_rule_set(
@@ -90,7 +95,9 @@ def attribution_rule_set(
     if commission_percent is not None and (
         commission_percent != commission_percent.quantize(CENT) or not 0 <= commission_percent <= 100
     ):
-        raise ValidationFailed("commission is a percentage from 0 to 100 with at most two decimals")
+        raise ValidationFailed(
+            gettext("The commission is a percentage from 0 to 100, with at most two decimals.")
+        )
     starts = valid_from or timezone.now()
     for attempt in range(3):
         try:
@@ -107,7 +114,9 @@ def attribution_rule_set(
         except IntegrityError as exc:
             # Another coordinator created the first open rule at the same moment: read it and go again.
             if _constraint_name(exc) != "rule_one_open" or attempt == 2:
-                raise ValidationFailed("the rule was changed at the same moment; try again") from exc
+                raise ValidationFailed(
+                    gettext("Someone changed this rule at the same moment. Try again.")
+                ) from exc
     raise AssertionError("unreachable")
 
 
@@ -134,7 +143,8 @@ def _rule_replace(
     if current is not None:
         if valid_from <= current.valid_from:
             raise ValidationFailed(
-                f"a change must start after the current rule, which starts {current.valid_from.isoformat()}"
+                gettext("A change must start after the current rule, which starts on %(start)s.")
+                % {"start": formats.date_format(timezone.localtime(current.valid_from), "DATETIME_FORMAT")}
             )
         current.valid_to = valid_from
         current.save(update_fields=["valid_to"])
@@ -187,15 +197,17 @@ def lot_book(
     actor_may_act_for(actor=actor, initiative_id=initiative.pk)
     saleor_variant_id = saleor_variant_id.strip()
     if maker.initiative_id != initiative.pk:
-        raise ValidationFailed("the maker does not belong to this initiative")
+        raise ValidationFailed(gettext("This maker does not belong to this initiative."))
     if not maker.is_active:
-        raise ValidationFailed("the maker is not active")
+        raise ValidationFailed(gettext("This maker is not active."))
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise ValidationFailed("a delivery is a whole number of pieces, more than zero")
+        raise ValidationFailed(gettext("A delivery is a whole number of pieces, more than zero."))
     if not saleor_variant_id or not idempotency_key:
         raise ValidationFailed("a variant id and an idempotency key are required")
     if initiative.installation_id is None or not initiative.warehouse_id:
-        raise ValidationFailed("the initiative has no Saleor installation or warehouse to book stock into")
+        raise ValidationFailed(
+            gettext("This initiative has no Saleor shop or warehouse yet, so no stock can be booked.")
+        )
     with transaction.atomic(durable=True):
         lot, created = ProductionLot.objects.get_or_create(
             idempotency_key=idempotency_key,
@@ -218,7 +230,9 @@ def lot_book(
                 quantity,
             )
             if not same:
-                raise ValidationFailed("this idempotency key was used for another booking")
+                raise ValidationFailed(
+                    gettext("This form was already sent for another booking. Open the page again.")
+                )
         else:
             audit_event_record(
                 actor=actor,
@@ -245,7 +259,7 @@ def lot_correct(
     actor_may_act_for(actor=actor, initiative_id=target.initiative_id)
     reason = reason.strip()
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity == 0:
-        raise ValidationFailed("a correction is a whole number of pieces, not zero")
+        raise ValidationFailed(gettext("A correction is a whole number of pieces, not zero."))
     if not reason or not idempotency_key:
         raise ValidationFailed("a correction needs a reason and an idempotency key")
     with transaction.atomic(durable=True):
@@ -256,7 +270,10 @@ def lot_correct(
             available = lot_available(lot=target)
             if available + quantity < 0:
                 raise ValidationFailed(
-                    f"{-quantity} pieces cannot be taken off this lot: only {available} are unsold",
+                    gettext(
+                        "%(count)s pieces cannot be taken off this delivery: only %(available)s are unsold."
+                    )
+                    % {"count": -quantity, "available": available},
                     extra={"available": available},
                 )
             try:
@@ -274,7 +291,9 @@ def lot_correct(
                         booked_by_id=actor_user_id(actor),
                     )
             except IntegrityError as exc:
-                raise ValidationFailed("this idempotency key was used for another booking") from exc
+                raise ValidationFailed(
+                    gettext("This form was already sent for another booking. Open the page again.")
+                ) from exc
             audit_event_record(
                 actor=actor,
                 action="lot.corrected",
@@ -288,7 +307,9 @@ def lot_correct(
                 },
             )
         elif correction.corrects_id != target.pk or correction.quantity != quantity:
-            raise ValidationFailed("this idempotency key was used for another booking")
+            raise ValidationFailed(
+                gettext("This form was already sent for another booking. Open the page again.")
+            )
     return lot_stock_sync(lot_id=correction.pk)
 
 
@@ -704,7 +725,9 @@ def lot_stock_sync_resolve(*, lot: ProductionLot, landed: bool, actor: str) -> P
     with transaction.atomic():
         current = ProductionLot.objects.select_for_update().get(pk=lot.pk)
         if current.stock_sync != StockSync.UNKNOWN:
-            raise ValidationFailed("only a lot whose stock sync outcome is unknown can be resolved")
+            raise ValidationFailed(
+                gettext("Only a delivery whose stock in Saleor is uncertain can be checked this way.")
+            )
         if landed:
             current.stock_sync, current.stock_synced_at = StockSync.SYNCED, timezone.now()
         else:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import jwt
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from shop_extensions.core.actors import user_actor
 from shop_extensions.core.errors import ApplicationError
@@ -55,10 +56,10 @@ def _installation(saleor_api_url: str) -> Installation:
     try:
         api_url = normalise_api_url(saleor_api_url)
     except ValueError as exc:
-        raise DashboardTokenRefused("the Saleor API URL is not valid") from exc
+        raise DashboardTokenRefused(_("the Saleor API URL is not valid")) from exc
     installation = Installation.objects.filter(api_url=api_url, is_active=True).first()
     if installation is None:
-        raise DashboardTokenRefused("the app is not installed in this Saleor")
+        raise DashboardTokenRefused(_("the app is not installed in this Saleor"))
     return installation
 
 
@@ -84,20 +85,20 @@ def _key(installation: Installation, kid: str) -> Any:
     try:
         refetched = installation_refresh_jwks(installation=installation)
     except (saleor.SaleorUnreachable, saleor.SaleorError) as exc:
-        raise DashboardTokenRefused("Saleor's signing keys could not be fetched; try again") from exc
+        raise DashboardTokenRefused(_("Saleor's signing keys could not be fetched; try again")) from exc
     if not refetched:
         installation.refresh_from_db(fields=["jwks", "jwks_fetched_at"])
     try:
         return jws.key_for(installation.jwks, kid)
     except jws.UnknownKey as exc:
-        raise DashboardTokenRefused("the token is signed with an unknown key") from exc
+        raise DashboardTokenRefused(_("the token is signed with an unknown key")) from exc
 
 
 def dashboard_token_verify(*, token: str, saleor_api_url: str) -> DashboardIdentity:
     """Verify a Dashboard user token for the installation at ``saleor_api_url``; never trusts anything in
     the token before its signature is checked, except the key id used to find the key."""
     if not token or not isinstance(token, str):
-        raise DashboardTokenRefused("no token")
+        raise DashboardTokenRefused(_("no token"))
     try:
         header = jwt.get_unverified_header(token)
         if not saleor_api_url:
@@ -106,14 +107,14 @@ def dashboard_token_verify(*, token: str, saleor_api_url: str) -> DashboardIdent
             unverified = jwt.decode(token, options={"verify_signature": False})
             saleor_api_url = str(unverified.get("iss") or "")
     except jwt.DecodeError as exc:
-        raise DashboardTokenRefused("the token is not a JWT") from exc
+        raise DashboardTokenRefused(_("the token is not a JWT")) from exc
     installation = _installation(saleor_api_url)
     # Only RS256: refuses "none" and HS256-signed-with-the-public-key before a key is touched.
     if header.get("alg") != "RS256":
-        raise DashboardTokenRefused("the token is not signed with RS256")
+        raise DashboardTokenRefused(_("the token is not signed with RS256"))
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
-        raise DashboardTokenRefused("the token names no key")
+        raise DashboardTokenRefused(_("the token names no key"))
     key = _key(installation, kid)
     try:
         claims = jwt.decode(
@@ -124,22 +125,22 @@ def dashboard_token_verify(*, token: str, saleor_api_url: str) -> DashboardIdent
             options={"require": ["exp", "iat", "iss"], "verify_aud": False},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise DashboardTokenRefused("the token has expired") from exc
+        raise DashboardTokenRefused(_("the token has expired")) from exc
     except jwt.InvalidTokenError as exc:
-        raise DashboardTokenRefused(f"the token is not valid: {exc}") from exc
+        raise DashboardTokenRefused(_("the token is not valid: %(reason)s") % {"reason": exc}) from exc
     if not _issuer_matches(claims.get("iss"), installation):
-        raise DashboardTokenRefused("the token was issued by another Saleor")
+        raise DashboardTokenRefused(_("the token was issued by another Saleor"))
     if claims.get("app") != installation.app_id:
-        raise DashboardTokenRefused("the token was issued for another app")
+        raise DashboardTokenRefused(_("the token was issued for another app"))
     permissions = claims.get("user_permissions")
     if not isinstance(permissions, list) or not set(permissions) >= REQUIRED_PERMISSIONS:
         raise DashboardUserRefused(
-            "your Saleor account lacks the permissions the workspace needs: "
-            + ", ".join(sorted(REQUIRED_PERMISSIONS))
+            _("your Saleor account lacks the permissions the workspace needs: %(permissions)s")
+            % {"permissions": ", ".join(sorted(REQUIRED_PERMISSIONS))}
         )
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
-        raise DashboardUserRefused("the token names no e-mail address")
+        raise DashboardUserRefused(_("the token names no e-mail address"))
     users = list(
         get_user_model()
         .objects.filter(
@@ -151,7 +152,9 @@ def dashboard_token_verify(*, token: str, saleor_api_url: str) -> DashboardIdent
     )
     if len(users) != 1:
         # None, or two accounts with one address: refuse rather than guess whose session to start.
-        raise DashboardUserRefused("no coordinator of an initiative in this Saleor has this e-mail address")
+        raise DashboardUserRefused(
+            _("no coordinator of an initiative in this Saleor has this e-mail address")
+        )
     user = users[0]
     initiatives = list(
         Initiative.objects.filter(coordinators__user=user, installation=installation).order_by("name", "pk")

@@ -23,6 +23,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 
 from shop_extensions.catalog import selectors as catalog_selectors
@@ -929,13 +930,13 @@ def unattributed_resolve(
     queued = Allocation.objects.select_related("line__order").get(pk=allocation_id)
     order = SaleOrder.objects.select_for_update(of=("self",)).get(pk=queued.line.order_id)
     if order.initiative_id != initiative_id:
-        raise ValidationFailed("this sale belongs to another initiative")
+        raise ValidationFailed(_("This sale belongs to another initiative."))
     if queued.maker_id is not None or Allocation.objects.filter(resolves=queued).exists():
-        raise ValidationFailed("these pieces have already been attributed")
+        raise ValidationFailed(_("Someone already said who made these pieces."))
     if not shares or sum(percent for _, percent in shares) != Decimal(100):
-        raise ValidationFailed("the shares must add up to 100%")
+        raise ValidationFailed(_("The shares must add up to exactly 100%."))
     if any(maker.initiative_id != initiative_id for maker, _ in shares):
-        raise ValidationFailed("every maker must belong to the initiative")
+        raise ValidationFailed(_("Every maker must belong to this initiative."))
     amounts = split(queued.amount, [percent for _, percent in shares], queued.line.currency)
     children = Allocation.objects.bulk_create(
         Allocation(

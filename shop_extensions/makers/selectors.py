@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from shop_extensions.core.actors import actor_user_id, require_actor
 from shop_extensions.core.errors import NotFound, PermissionDenied
@@ -36,7 +37,7 @@ def coordinator_require(*, user: Any, initiative_id: int) -> Initiative:
         else None
     )
     if initiative is None:
-        raise PermissionDenied("you do not coordinate this initiative")
+        raise PermissionDenied(_("You are not a coordinator of this initiative."))
     return initiative
 
 
@@ -56,7 +57,7 @@ def maker_get_for_coordinator(*, user: Any, maker_id: int) -> Maker:
         else None
     )
     if maker is None:
-        raise NotFound("no such maker")
+        raise NotFound(_("This maker does not exist."))
     return maker
 
 
@@ -83,7 +84,7 @@ def actor_may_act_for(*, actor: str, initiative_id: int, admin_only: bool = Fals
         return
     if admin_only and get_user_model().objects.filter(pk=user_id, is_superuser=True).exists():
         return
-    raise PermissionDenied("you do not coordinate this initiative")
+    raise PermissionDenied(_("You are not a coordinator of this initiative."))
 
 
 def actor_is_operator(*, actor: str) -> bool:

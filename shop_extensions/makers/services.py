@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from shop_extensions.core.errors import PermissionDenied, ValidationFailed
 from shop_extensions.core.services import audit_event_record
@@ -148,7 +149,7 @@ def maker_create(
                 },
             )
     except IntegrityError as exc:  # the same reference registered concurrently
-        raise ValidationFailed("a maker with this internal reference exists already") from exc
+        raise ValidationFailed(_("A maker with this internal reference already exists.")) from exc
     return maker
 
 
@@ -200,7 +201,7 @@ def maker_update(
             with transaction.atomic():
                 current.save(update_fields=list(changes))
         except IntegrityError as exc:
-            raise ValidationFailed("a maker with this internal reference exists already") from exc
+            raise ValidationFailed(_("A maker with this internal reference already exists.")) from exc
         audit_event_record(
             actor=actor,
             action="maker.updated",

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shop_extensions.core.errors import NotFound, ValidationFailed
 from shop_extensions.core.money import Money
@@ -113,7 +114,7 @@ def payout_run_create(
     now = now or timezone.now()
     policy = policy_get(initiative_id=initiative_id)
     if policy.mode == PolicyMode.POT:
-        raise ValidationFailed("this initiative keeps earnings in a pot: nothing is paid out")
+        raise ValidationFailed(_("This initiative keeps earnings in a pot: nothing is paid out."))
     initiative = Initiative.objects.get(pk=initiative_id)
     month = timezone.localtime(now).date().replace(day=1)
     cutoff = now - timedelta(days=policy.hold_days)
@@ -194,7 +195,10 @@ def _lock_payout(payout_id: int, actor: str, states: tuple[str, ...]) -> Payout:
         raise NotFound("no such payout")
     makers_selectors.actor_may_act_for(actor=actor, initiative_id=payout.initiative_id)
     if payout.state not in states:
-        raise ValidationFailed(f"a payout that is {payout.state} cannot be changed this way")
+        raise ValidationFailed(
+            _("This payout cannot be changed this way. Its state: %(state)s.")
+            % {"state": PayoutState(payout.state).label}
+        )
     return payout
 
 
@@ -271,7 +275,7 @@ def payout_retry(*, payout_id: int, actor: str) -> Payout:
                         update_fields=["state", "failure_reason", "approved_by", "approved_at", "updated_at"]
                     )
             except IntegrityError as exc:
-                raise ValidationFailed("this maker already has a payout waiting") from exc
+                raise ValidationFailed(_("This maker already has a payout waiting.")) from exc
             _enqueue_run(payout.run_id)
         audit_event_record(
             actor=actor, action="payout.retry", subject_type="payout", subject_id=str(payout.pk), data={}
@@ -320,16 +324,18 @@ def pot_spend(
     maker = Maker.objects.select_related("initiative").get(pk=maker_id)
     makers_selectors.actor_may_act_for(actor=actor, initiative_id=maker.initiative_id)
     if policy_get(initiative_id=maker.initiative_id).mode != PolicyMode.POT:
-        raise ValidationFailed("this initiative pays out; it keeps no pot")
+        raise ValidationFailed(_("This initiative pays out; it keeps no pot."))
     if amount <= 0:
-        raise ValidationFailed("the amount must be more than zero")
+        raise ValidationFailed(_("The amount must be more than zero."))
     currency = maker.initiative.currency
     # Lock the maker's row so two bookings at once cannot both spend the last euros.
     Maker.objects.select_for_update().get(pk=maker_id)
     pot = ledger_selectors.maker_balance(maker=maker, currency=currency)
     key = f"pot_spend:{maker_id}:{booking_key}"
     if pot < amount and not EarningEntry.objects.filter(idempotency_key=key).exists():
-        raise ValidationFailed(f"the pot holds {pot}: {amount} is more than that")
+        raise ValidationFailed(
+            _("The pot holds %(pot)s: %(amount)s is more than that.") % {"pot": pot, "amount": amount}
+        )
     entry, created = movement_post(
         maker_id=maker_id,
         initiative_id=maker.initiative_id,

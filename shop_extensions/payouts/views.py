@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -91,7 +92,7 @@ def _link(
         )
     except StripeProblem as exc:
         logger.warning("onboarding link failed: %s", exc.message)
-        return _error("Stripe cannot be reached right now; try again in a minute", 503)
+        return _error(_("Stripe cannot be reached right now. Try again in a minute."), 503)
     except ApplicationError as exc:
         return _error(exc.message, exc.status_code)
     return HttpResponseRedirect(url)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
 from shop_extensions.core.actors import user_actor
 from shop_extensions.core.errors import NotFound, ValidationFailed
@@ -83,7 +84,7 @@ def statements_for_maker(*, maker: Maker) -> QuerySet[Statement]:
 def statement_get_for_maker(*, maker: Maker, statement_id: int) -> Statement:
     statement = _with_newest(Statement.objects.filter(pk=statement_id, maker=maker)).first()
     if statement is None:
-        raise NotFound("no such statement")
+        raise NotFound(_("This statement does not exist."))
     return statement
 
 

@@ -104,9 +104,9 @@ def statement_issue(
         if latest is not None and latest.fingerprint == fingerprint and not force:
             return latest, False
         if latest is None and not _has_activity(content):
-            raise ValidationFailed("this maker had no activity in that month")
+            raise ValidationFailed(_("This maker had no activity in that month."))
         if force and not reason.strip():
-            raise ValidationFailed("a regenerated statement needs a reason")
+            raise ValidationFailed(_("Say why the statement is made again."))
         with translation.override(content["language"]):
             note = reason.strip() or (_auto_reason(latest, content) if latest is not None else "")
         document = rendering.Document(
@@ -292,7 +292,7 @@ def statement_regenerate(
     """A coordinator's regeneration, done at once: a new version with the coordinator's reason when the
     figures changed (or always, with ``force``); else the current version and ``False``."""
     if not reason.strip():
-        raise ValidationFailed("say why the statement is regenerated")
+        raise ValidationFailed(_("Say why the statement is made again."))
     maker = Maker.objects.filter(pk=maker_id).first()
     if maker is None:
         raise NotFound("no such maker")
@@ -309,7 +309,7 @@ def statement_regenerate(
     status = run_item_process(run_id=run.pk, maker_id=maker_id)
     item = StatementRunItem.objects.select_related("statement").get(run=run, maker_id=maker_id)
     if status == ItemStatus.FAILED or item.statement is None:
-        raise ValidationFailed(item.error or "the statement could not be issued")
+        raise ValidationFailed(item.error or _("The statement could not be made."))
     return item.statement, status == ItemStatus.ISSUED
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import zipfile
 from datetime import date
@@ -106,7 +107,38 @@ def test_a_refused_state_change_is_shown_not_done(world, client_x):
 
     payout.refresh_from_db()
     assert payout.state == PayoutState.PAID
-    assert texts(response) == ["a payout that is paid cannot be changed this way"]
+    assert texts(response) == [
+        "This payout cannot be changed this way. Its state: Paid into the maker's bank account."
+    ]
+
+
+PAID_REFUSAL = {
+    "nl": "U kunt deze uitbetaling niet zo veranderen. Stand: Op de bankrekening gestort.",
+    "en": "This payout cannot be changed this way. Its state: Paid into the maker's bank account.",
+}
+
+
+@pytest.mark.parametrize(
+    ("chosen_by", "language"), [("header", "nl"), ("header", "en"), ("cookie", "nl"), ("cookie", "en")]
+)
+def test_a_refusal_is_shown_in_the_coordinators_language(world, client_x, settings, chosen_by, language):
+    settings.LANGUAGE_CODE = "nl" if language == "en" else "en"  # the default never decides the language
+    _, payout = make_payout(world.x, world.maker_x, state=PayoutState.PAID)
+    if chosen_by == "cookie":
+        client_x.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    headers = {"accept-language": language} if chosen_by == "header" else {}
+
+    response = client_x.post(
+        reverse("coordinator:payout-action", args=[payout.pk, "cancel"]), headers=headers
+    )
+    shown = client_x.get(response["Location"], headers=headers)
+
+    payout.refresh_from_db()
+    assert payout.state == PayoutState.PAID
+    assert texts(response) == [PAID_REFUSAL[language]]
+    assert html.unescape(shown.content.decode()).count(PAID_REFUSAL[language]) == 1
+    other = "en" if language == "nl" else "nl"
+    assert PAID_REFUSAL[other] not in html.unescape(shown.content.decode())
 
 
 def test_foreign_payouts_and_runs_are_404(world, client_x):
@@ -177,7 +209,7 @@ def test_regenerate_without_activity_says_why_and_makes_nothing(world, client_x)
     response = client_x.post(url, {"month": "2026-10", "reason": "nog eens"})
 
     assert response.status_code == 200
-    assert texts(response) == ["this maker had no activity in that month"]
+    assert texts(response) == ["This maker had no activity in that month."]
     assert not Statement.objects.exists()
 
 

@@ -18,6 +18,7 @@ from celery.schedules import crontab
 from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection
+from django.utils import translation
 
 from shop_extensions.core.errors import PermissionDenied
 from shop_extensions.statements import selectors, services
@@ -74,9 +75,10 @@ def test_a_failing_maker_does_not_stop_the_others_and_is_retried(makers, make_ma
         enqueue=False,
     )
 
-    failed = services.run_batch_process(run_id=run.pk, maker_ids=[idle.pk, *[m.pk for m in makers]])
-    retry = services.run_items_retryable(run_id=run.pk, maker_ids=failed, max_attempts=2)
-    services.run_batch_process(run_id=run.pk, maker_ids=retry)
+    with translation.override("nl"):  # a worker runs in the site's language; the error is kept in it
+        failed = services.run_batch_process(run_id=run.pk, maker_ids=[idle.pk, *[m.pk for m in makers]])
+        retry = services.run_items_retryable(run_id=run.pk, maker_ids=failed, max_attempts=2)
+        services.run_batch_process(run_id=run.pk, maker_ids=retry)
     retry_again = services.run_items_retryable(run_id=run.pk, maker_ids=failed, max_attempts=2)
 
     item = StatementRunItem.objects.get(run=run, maker=idle)
@@ -85,14 +87,14 @@ def test_a_failing_maker_does_not_stop_the_others_and_is_retried(makers, make_ma
     assert (item.status, item.attempts, item.error) == (
         ItemStatus.FAILED,
         2,
-        "this maker had no activity in that month",
+        "Bij deze maker is in die maand niets geboekt.",
     )
     assert Statement.objects.count() == 5
     (progress,) = selectors.statement_runs_for_coordinator(
         user=make_coordinator(makers[0].initiative, "coco")[0], initiative_id=makers[0].initiative_id
     )
     assert (progress.total, progress.issued, progress.failed, progress.pending) == (6, 5, 1, 0)
-    assert progress.failures == [("Zoe", "this maker had no activity in that month")]
+    assert progress.failures == [("Zoe", "Bij deze maker is in die maand niets geboekt.")]
 
 
 @pytest.mark.django_db(transaction=True)
