@@ -259,6 +259,7 @@ STATEMENTS_MAX_ATTEMPTS = 4
 
 # --- Payouts ----------------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = CONFIG.stripe_secret_key
+STRIPE_ACCOUNT_ID = CONFIG.stripe_account_id
 STRIPE_API_BASE = CONFIG.stripe_api_base  # empty: api.stripe.com; tests and the demo use the stand-in
 STRIPE_TIMEOUT_SECONDS = 20.0
 STRIPE_WEBHOOK_SECRETS = {
@@ -274,6 +275,9 @@ PAYOUTS_STALE_SECONDS = 120
 PAYOUTS_KEY_WINDOW_SECONDS = 23 * 3600
 # Threads per run worker: they overlap database work with Stripe's answers and share the run's throttle.
 PAYOUTS_RUN_THREADS = 6
+# Every worker paces its calls to Stripe on one schedule in Redis (payouts/throttle.py, ADR 0006)
+if CONFIG.payouts_throttle_redis_url is not None:
+    PAYOUTS_THROTTLE_REDIS_URL = CONFIG.payouts_throttle_redis_url
 PAYOUTS_MAKER_RETURN_URL = "/portal/"
 PAYOUTS_COORDINATOR_RETURN_URL = "/coordinator/"
 LOGGING["loggers"] = {**LOGGING["loggers"], "stripe": {"level": "WARNING"}}  # type: ignore[dict-item]  # INFO logs every request

@@ -78,6 +78,9 @@ class Config:
     stripe_api_base: str = ""  # empty: Stripe itself; the local stand-in's URL in tests and the demo
     stripe_webhook_secret: str = ""  # the platform endpoint's signing secret
     stripe_connect_webhook_secret: str = ""  # the Connect endpoint's (events of connected accounts)
+    stripe_account_id: str = ""  # the platform's acct_…: one shared pace across key rotation (optional)
+    # Where payout workers share Stripe's pace: None → REDIS_URL (or a Redis broker); "" → each process alone
+    payouts_throttle_redis_url: str | None = None
 
 
 def load() -> Config:
@@ -119,6 +122,8 @@ def load() -> Config:
         stripe_api_base=_str("STRIPE_API_BASE").rstrip("/"),
         stripe_webhook_secret=_str("STRIPE_WEBHOOK_SECRET"),
         stripe_connect_webhook_secret=_str("STRIPE_CONNECT_WEBHOOK_SECRET"),
+        stripe_account_id=_str("STRIPE_ACCOUNT_ID"),
+        payouts_throttle_redis_url=os.environ.get("PAYOUTS_THROTTLE_REDIS_URL"),
     )
 
 

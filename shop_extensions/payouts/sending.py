@@ -47,7 +47,7 @@ from shop_extensions.payouts.stripe_adapter import (
     TransferInfo,
 )
 from shop_extensions.payouts.stripe_adapter import gateway as default_gateway
-from shop_extensions.payouts.throttle import Throttle, backoff
+from shop_extensions.payouts.throttle import Throttle, backoff, throttle_for
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
@@ -88,7 +88,8 @@ class Caller:
 
 def caller_for(initiative_id: int, gateway: StripeGateway | None = None) -> Caller:
     policy = policy_for_initiative(initiative_id=initiative_id)
-    return Caller(gateway=gateway or default_gateway(), throttle=Throttle(policy.requests_per_second))
+    # Shared through Redis by every process calling the same Stripe account (throttle.throttle_for).
+    return Caller(gateway=gateway or default_gateway(), throttle=throttle_for(policy.requests_per_second))
 
 
 def _ledger_key(kind: str, payout: Payout, attempt: int) -> str:
