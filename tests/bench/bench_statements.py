@@ -1,5 +1,5 @@
 """Monthly statements: `python -m tests.bench.bench_statements [--count N] [--db-makers M] [--reference R]
-[--profile P] [--compare-template FILE]`.
+[--profile P] [--compare-template FILE] [--typst-inputs file|sys]`.
 
 1. Render and store: ``--count`` statements (default 10,000), each a realistic maker's month of ~20 lines
    (18 sales, a refund, a payout) with varying data (typst caches identical input), rendered to PDF (typst,
@@ -13,15 +13,22 @@
    SHA-256, storage writes; medians. ``--compare-template FILE`` also compiles each of those statements with
    another typst template (e.g. an earlier version) in the same loop: ``ratio_compile_to_compare``.
 3. Reference: the same statement as HTML rendered by WeasyPrint (``--reference`` renders, default 50), in the
-   same run; the ratio WeasyPrint / typst. Skipped with a message when WeasyPrint or its system libraries
-   (Pango) are missing.
+   same run; the ratio WeasyPrint / typst, against typst rendering that same statement (its cache helps) and
+   against typst rendering a different statement each time (``_varying``). Skipped with a message when
+   WeasyPrint or its system libraries (Pango) are missing.
 4. End to end: ``statement_issue`` for ``--db-makers`` makers (default 200, 0 skips) with 20 ledger sale
    entries each on a fresh database: ledger read, benefit position, render, store, insert, audit.
+
+``--typst-inputs sys`` renders the earlier way, for an A/B in two runs (alternate them: the machine is shared):
+the data as ``sys.inputs`` and the template passed on every compile, which rebuilds typst's library and drops
+its cache each time; ``file`` (default) is ``rendering.Typst``: a fixed main file and ``data.json``. The
+results name the allocator (``LD_PRELOAD``, e.g. jemalloc) and ``RAYON_NUM_THREADS`` the run had.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -158,17 +165,49 @@ MINIMAL_TYPST = b"""#set document(title: "Reference")
 """
 
 
-def _minimal_typst(n: int) -> float:
+@functools.cache
+def _minimal_compiler() -> Any:
+    # Its own compiler (the statement's one is bound to its template), the same fonts; the data goes in as
+    # sys.inputs as it always did, so the yardstick stays the one earlier runs used.
+    import typst
+
     from shop_extensions.statements import rendering
 
+    return typst.Compiler(font_paths=rendering.font_paths(), ignore_system_fonts=True)
+
+
+def _minimal_typst(n: int) -> float:
     t0 = time.perf_counter()
-    rendering._compiler().compile(
+    _minimal_compiler().compile(
         input=MINIMAL_TYPST,
         format="pdf",
         sys_inputs={"data": f"Referentie {n}: € {n},00"},
         pdf_standards=["ua-1"],
     )
     return time.perf_counter() - t0
+
+
+class _SysInputsTypst:
+    """The earlier way to feed typst (``--typst-inputs sys``): template and data passed on every compile."""
+
+    def __init__(self) -> None:
+        import typst
+
+        from shop_extensions.statements import rendering
+
+        self.template = rendering._template().replace(b'json("data.json")', b"json(bytes(sys.inputs.data))")
+        self.compiler = typst.Compiler(font_paths=rendering.font_paths(), ignore_system_fonts=True)
+
+    def pdf(self, data: str, standards: list[Any], timestamp: int) -> bytes:
+        pdf = self.compiler.compile(
+            input=self.template,
+            format="pdf",
+            sys_inputs={"data": data},
+            pdf_standards=standards,
+            timestamp=timestamp,
+        )
+        assert isinstance(pdf, bytes)
+        return pdf
 
 
 def render_and_store(count: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -236,19 +275,19 @@ def profile(count: int, compare: Path | None) -> dict[str, Any]:
     rng = random.Random(66)
     storage = storages["statements"]
     issued = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)
-    other = compare.read_bytes() if compare else b""
+    # An earlier template read its data from sys.inputs; it gets it from data.json like the current one.
+    other = (
+        compare.read_bytes().replace(b"json(bytes(sys.inputs.data))", b'json("data.json")')
+        if compare
+        else b""
+    )
+    compilers = {rendering._template(): rendering._typst()}
+    if other:
+        compilers[other] = rendering.Typst(other, rendering.font_paths())
     phases: dict[str, list[float]] = {}
 
     def _compile(template: bytes, data: str, standards: list[Any]) -> bytes:
-        pdf = rendering._compiler().compile(
-            input=template,
-            format="pdf",
-            sys_inputs={"data": data},
-            pdf_standards=standards,
-            timestamp=int(issued.timestamp()),
-        )
-        assert isinstance(pdf, bytes)
-        return pdf
+        return compilers[template].pdf(data, standards, int(issued.timestamp()))
 
     def other_data(n: int, rng: random.Random) -> str:
         content = content_for(n, rng)
@@ -376,6 +415,23 @@ def typst_same(content: dict[str, Any], renders: int) -> dict[str, Any]:
     return {"renders": renders, **_stats(samples)}
 
 
+def typst_varying(renders: int) -> dict[str, Any]:
+    """Like ``typst_same`` but a different maker's month each time: typst reuses its cache for a repeated
+    statement, so the ratio to WeasyPrint is given against both."""
+    from shop_extensions.statements import rendering
+
+    rng = random.Random(666)
+    issued = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)
+    contents = [content_for(50_000 + n, rng) for n in range(renders)]
+    samples = []
+    for n, content in enumerate(contents):
+        t0 = time.perf_counter()
+        code = f"{n:05d}-VARY0"
+        rendering.pdf_render(content, rendering.Document(1, code, f"https://x/verify/{code}/", issued))
+        samples.append(time.perf_counter() - t0)
+    return {"renders": renders, **_stats(samples)}
+
+
 def end_to_end(makers: int) -> dict[str, Any]:
     from django.utils import timezone
 
@@ -475,6 +531,7 @@ def main() -> int:
     parser.add_argument("--db-makers", type=int, default=200)
     parser.add_argument("--profile", type=int, default=300)
     parser.add_argument("--compare-template", type=Path, default=None)
+    parser.add_argument("--typst-inputs", choices=["file", "sys"], default="file")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = fresh_database(DB_NAME)
     os.environ["DJANGO_SETTINGS_MODULE"] = "backend.settings.test"
@@ -490,18 +547,31 @@ def main() -> int:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.CELERY_BROKER_URL = "memory://"
     call_command("migrate", verbosity=0)
+    if args.typst_inputs == "sys":
+        from shop_extensions.statements import rendering
+
+        legacy = _SysInputsTypst()
+        setattr(rendering, "_typst", lambda: legacy)  # noqa: B010 (a stand-in with the same .pdf())
+    setup = {
+        "typst_inputs": args.typst_inputs,
+        "ld_preload": os.environ.get("LD_PRELOAD", ""),
+        "rayon_num_threads": os.environ.get("RAYON_NUM_THREADS", ""),
+    }
     profiled = profile(args.profile, args.compare_template) if args.profile else {}
     print(json.dumps({"profile": profiled}, indent=2), flush=True)
     rendered, sample = render_and_store(args.count)
-    print(json.dumps({"render_and_store": rendered}, indent=2), flush=True)
+    print(json.dumps({"setup": setup, "render_and_store": rendered}, indent=2), flush=True)
     reference: dict[str, Any] = {}
     if args.reference:
         typst = typst_same(sample, args.reference)
+        varying = typst_varying(args.reference)
         weasy = weasyprint_reference(sample, args.reference)
-        reference = {"typst_same_statement": typst, "weasyprint": weasy}
+        reference = {"typst_same_statement": typst, "typst_varying_statements": varying, "weasyprint": weasy}
     if "median_ms" in reference.get("weasyprint", {}):
         reference["ratio_weasyprint_to_typst"] = round(weasy["median_ms"] / typst["median_ms"], 1)
+        reference["ratio_weasyprint_to_typst_varying"] = round(weasy["median_ms"] / varying["median_ms"], 1)
     results = {
+        "setup": setup,
         "render_and_store": rendered,
         "profile": profiled,
         "reference": reference,
