@@ -29,6 +29,9 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy shop_extensions backend
 
+# Statement workers run with jemalloc where the machine has it (Debian libjemalloc2; backend/demo.py, deploy/).
+JEMALLOC := $(firstword $(wildcard /usr/lib/*-linux-gnu/libjemalloc.so.2))
+
 ## Benchmarks (tests/bench): webhook intake vs a bare Django view under gunicorn; attribution and balances.
 bench: venv
 	$(BIN)/python -m tests.bench.bench_intake $(BENCH_ARGS)
@@ -36,7 +39,7 @@ bench: venv
 	$(BIN)/python -m tests.bench.bench_positions
 	$(BIN)/python -m tests.bench.bench_payouts $(PAYOUTS_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_portal
-	$(BIN)/python -m tests.bench.bench_statements $(STATEMENTS_BENCH_ARGS)
+	LD_PRELOAD=$(JEMALLOC) $(BIN)/python -m tests.bench.bench_statements $(STATEMENTS_BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_coordinator $(COORDINATOR_BENCH_ARGS)
 
 ## Regenerate the typed Saleor client from SALEOR_SCHEMA_PATH (default ../shared/saleor/schema.graphql).

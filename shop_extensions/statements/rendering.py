@@ -92,9 +92,20 @@ def _compiler() -> Typst:
     return Typst(_template(), font_paths())
 
 
+class ForkedAfterTypst(RuntimeError):
+    pass
+
+
 def _typst() -> Typst:
-    if _compiler().pid != os.getpid():  # forked after a render: the parent's folder is not this process's
-        _compiler.cache_clear()
+    """This process's compiler. typst runs on a pool of native threads that a fork does not copy: in a child
+    forked after the parent made a compiler, a compile would wait forever for threads that are not there.
+    So that child is refused at once. Workers fork before their first statement (Celery's prefork pool: the
+    parent never renders) or start with spawn."""
+    if _compiler.cache_info().currsize and _compiler().pid != os.getpid():
+        raise ForkedAfterTypst(
+            "typst already ran in the process this one was forked from, and its threads do not survive a "
+            "fork: render statements only in processes forked before the first render, or started with spawn"
+        )
     return _compiler()
 
 
