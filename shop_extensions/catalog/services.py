@@ -70,7 +70,8 @@ def _validate_shares(initiative: Initiative, shares: Sequence[tuple[Maker, Decim
     total = sum((percent for _, percent in shares), Decimal(0))
     if total != HUNDRED:
         raise ValidationFailed(
-            gettext("The shares add up to %(total)s%%; they must add up to exactly 100%%.") % {"total": formats.localize(total)}
+            gettext("The shares add up to %(total)s%%; they must add up to exactly 100%%.")
+            % {"total": formats.localize(total)}
         )
 
 
