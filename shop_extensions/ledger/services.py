@@ -614,7 +614,7 @@ def _plan_line(
     )
     from_lots = sum(qty for _, qty in lots)
     rest = line.quantity - from_lots
-    shares = list(rule.shares.all()) if rule and rest > 0 else []
+    shares = rule.shares if rule and rest > 0 else ()
 
     # Weights in ten-thousandths of a piece (shares are percentages with two decimals): lot pieces, the rest
     # by share, and what nobody could be found for.
