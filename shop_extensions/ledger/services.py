@@ -8,14 +8,16 @@ newest snapshot and post only the difference. Repeats, reordering and duplicate 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -223,12 +225,20 @@ class _Writes:
 
 
 @dataclass(frozen=True)
-class _CopySpec:
+class _Columns:
+    """The columns one COPY writes and how a row's values are read for them."""
+
     sql: str
-    sql_without_id: str
-    attnames: tuple[str, ...]
-    json_at: tuple[int, ...]  # JSON fields: sent as jsonb
+    values: Callable[[Any], tuple[Any, ...]]  # the row's values in column order (one C call per row)
+    json_at: tuple[int, ...]  # JSON fields: sent as JSON text, which the server reads as jsonb
     choice_at: tuple[int, ...]  # fields with choices: enum members sent as their value
+
+
+@dataclass(frozen=True)
+class _CopySpec:
+    pk: str
+    with_id: _Columns
+    without_id: _Columns
     auto_now: tuple[str, ...]
 
 
@@ -241,23 +251,27 @@ def _copy_spec(model: type[models.Model]) -> _CopySpec:
         fields = list(model._meta.concrete_fields)
         table = connection.ops.quote_name(model._meta.db_table)
 
-        def sql(chosen: list[Any]) -> str:
-            columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in chosen)
-            return f"COPY {table} ({columns}) FROM STDIN"
+        def columns(chosen: list[Any]) -> _Columns:
+            names = ", ".join(connection.ops.quote_name(str(f.column)) for f in chosen)
+            return _Columns(
+                sql=f"COPY {table} ({names}) FROM STDIN",
+                values=attrgetter(*(f.attname for f in chosen)),
+                json_at=tuple(i for i, f in enumerate(chosen) if isinstance(f, models.JSONField)),
+                choice_at=tuple(i for i, f in enumerate(chosen) if f.choices),
+            )
 
+        assert fields[0].primary_key, f"{model.__name__}: the primary key comes first"
+        assert len(fields) > 2, f"{model.__name__}: attrgetter of one name returns no tuple"
         spec = _copy_specs[model] = _CopySpec(
-            sql=sql(fields),
-            sql_without_id=sql(fields[1:]),
-            attnames=tuple(f.attname for f in fields),
-            json_at=tuple(i for i, f in enumerate(fields) if isinstance(f, models.JSONField)),
-            choice_at=tuple(i for i, f in enumerate(fields) if f.choices),
+            pk=fields[0].attname,
+            with_id=columns(fields),
+            without_id=columns(fields[1:]),
             auto_now=tuple(
                 f.attname
                 for f in fields
                 if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
             ),
         )
-        assert fields[0].primary_key, f"{model.__name__}: the primary key comes first"
     return spec
 
 
@@ -269,33 +283,39 @@ def _copy_insert(model: type[models.Model], objs: list[Any], *, keys: bool = Tru
     if not objs:
         return
     spec = _copy_spec(model)
-    missing = [obj for obj in objs if obj.pk is None]
+    pk = spec.pk
+    missing = [obj for obj in objs if getattr(obj, pk) is None]
     without_id = not keys and len(missing) == len(objs)
     if missing and not without_id:
         ids = _Ids(model)
         ids.reserve(len(missing))
         for obj in missing:
-            obj.pk = ids.take()
+            setattr(obj, pk, ids.take())
     for attname in spec.auto_now:
         now = timezone.now()
         for obj in objs:
             if getattr(obj, attname) is None:
                 setattr(obj, attname, now)
-    attnames, json_at, choice_at = spec.attnames, spec.json_at, spec.choice_at
-    first = 1 if without_id else 0
+    chosen = spec.without_id if without_id else spec.with_id
+    values, json_at, choice_at = chosen.values, chosen.json_at, chosen.choice_at
     with (
         connection.cursor() as cursor,
         connection.wrap_database_errors,
-        cursor.copy(spec.sql_without_id if without_id else spec.sql) as copy,
+        cursor.copy(chosen.sql) as copy,
     ):
-        for obj in objs:
-            row = [getattr(obj, name) for name in attnames]
-            for i in json_at:
-                row[i] = Jsonb(row[i])
-            for i in choice_at:
-                if isinstance(row[i], Enum):
-                    row[i] = row[i].value
-            copy.write_row(row[first:])
+        write_row = copy.write_row
+        if not json_at and not choice_at:
+            for obj in objs:
+                write_row(values(obj))
+        else:
+            for obj in objs:
+                row = list(values(obj))
+                for i in json_at:
+                    row[i] = json.dumps(row[i])  # what psycopg's Jsonb sends, without its wrapper per value
+                for i in choice_at:
+                    if isinstance(row[i], Enum):
+                        row[i] = row[i].value
+                write_row(row)
     for obj in objs:
         if isinstance(obj, models.Model):
             obj._state.adding, obj._state.db = False, connection.alias
