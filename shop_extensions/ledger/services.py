@@ -587,7 +587,7 @@ def _attribute_new_lines(step: _Step, rules: dict[_RuleKey, Any], writes: _Write
         rule = rules[(initiative.pk, line.variant_id, line.product_id, paid_at)]
         sale_line, allocations = _plan_line(order.row, line, initiative, rule, writes)
         order.lines.append(sale_line)
-        order.allocations[sale_line.pk] = allocations
+        order.allocations[sale_line.id] = allocations
         writes.lines.append(sale_line)
         writes.allocations += allocations
     writes.audit_event(
@@ -599,6 +599,7 @@ def _attribute_new_lines(step: _Step, rules: dict[_RuleKey, Any], writes: _Write
 
 
 _CENT = Decimal("0.01")
+_ZERO = Decimal(0)
 _PIECE = Decimal("0.0001")
 _PER_PIECE = 10_000
 
@@ -608,6 +609,15 @@ def _piece_weight(pieces: int, percent: Decimal = Decimal(100)) -> int | Fractio
     percentage with two decimals."""
     scaled = pieces * percent.scaleb(2)
     return int(scaled) if scaled == scaled.to_integral_value() else Fraction(scaled)
+
+
+def _pieces(weight: int | Fraction) -> Decimal:
+    """A weight in ten-thousandths of a piece as pieces (numeric(12, 4))."""
+    if type(weight) is int:  # the usual case: exact in four decimals, no division needed
+        return Decimal(weight).scaleb(-4).quantize(_PIECE, ROUND_HALF_UP)
+    return (Decimal(weight.numerator) / Decimal(weight.denominator) / _PER_PIECE).quantize(
+        _PIECE, ROUND_HALF_UP
+    )
 
 
 def _plan_line(
@@ -689,9 +699,7 @@ def _plan_line(
             maker_id=maker_id,
             lot_id=lot_id,
             rule_id=rule_id,
-            quantity=(Decimal(weight.numerator) / Decimal(weight.denominator) / _PER_PIECE).quantize(
-                _PIECE, ROUND_HALF_UP
-            ),
+            quantity=_pieces(weight),
             amount=amount,
             resolves_id=None,
             resolved_at=None,
@@ -739,26 +747,27 @@ def _reconcile(
     facts = [LineFacts(line.saleor_line_id, line.quantity, line.gross_amount) for line in order.lines]
     kept = kept_fractions(facts, state)
     posted: list[_Row] = []
+    held = order.held
     for line in order.lines:
-        allocations = order.allocations[line.pk]
+        allocations = order.allocations[line.id]
         resolved = {a.resolves_id for a in allocations if a.resolves_id}
-        live = [a for a in allocations if a.pk not in resolved]  # a resolved queue part lives in its children
+        live = [a for a in allocations if a.id not in resolved] if resolved else allocations
         targets = allocation_targets(
             line.makers_amount, kept[line.saleor_line_id], [a.amount for a in live], line.currency
         )
         for allocation, target in zip(live, targets, strict=True):
             if allocation.maker_id is None:
                 continue  # waits in the coordinator's queue
-            current = order.held.get(allocation.pk) or Decimal(0)
+            allocation_id = allocation.id
+            current = held.get(allocation_id) or _ZERO
             diff = target - current
             if diff == 0:
                 continue
-            if current == 0 and diff > 0 and allocation.pk not in order.held:
+            if current == 0 and diff > 0 and allocation_id not in held:
                 kind = EntryKind.SALE
             else:
                 kind = EntryKind.REVERSAL if diff < 0 else EntryKind.CORRECTION
-            order.held[allocation.pk] = current + diff
-            pieces = allocation.quantity * diff / allocation.amount if allocation.amount else Decimal(0)
+            held[allocation_id] = current + diff
             when = row.paid_at if kind == EntryKind.SALE and row.paid_at else effective_at
             posted.append(
                 _Row(
@@ -768,15 +777,15 @@ def _reconcile(
                     kind=kind,
                     amount=diff,
                     currency=line.currency,
-                    quantity=pieces.quantize(_PIECE),
-                    order_id=row.pk,
-                    line_id=line.pk,
-                    allocation_id=allocation.pk,
+                    quantity=_entry_pieces(allocation.quantity, allocation.amount, diff),
+                    order_id=row.id,
+                    line_id=line.id,
+                    allocation_id=allocation_id,
                     lot_id=allocation.lot_id,
                     reverses_id=None,
                     effective_at=when,
                     period=writes.period(when),
-                    idempotency_key=f"{row.installation_id}:{allocation.pk}:{kind.value}:{snapshot_key}"[
+                    idempotency_key=f"{row.installation_id}:{allocation_id}:{kind.value}:{snapshot_key}"[
                         :300
                     ],
                     reference="",
@@ -799,6 +808,13 @@ def _reconcile(
             {"snapshot": snapshot_key, "entries": [[e.maker_id, e.kind, str(e.amount)] for e in posted]},
         )
     _return_pieces(order, state, facts, writes)
+
+
+def _entry_pieces(quantity: Decimal, amount: Decimal, diff: Decimal) -> Decimal:
+    """The pieces an entry of ``diff`` moves of an allocation of ``quantity`` pieces for ``amount``."""
+    if diff == amount and amount:  # the whole allocation (a sale): the exact quotient, without dividing
+        return quantity.quantize(_PIECE)
+    return (quantity * diff / amount if amount else _ZERO).quantize(_PIECE)
 
 
 def _return_pieces(order: _Order, state: dict[str, Any], facts: list[LineFacts], writes: _Writes) -> None:
