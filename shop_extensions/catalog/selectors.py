@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     F,
@@ -143,39 +146,66 @@ def rules_for_many(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ShareTerms:
+    maker_id: int
+    percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTerms:
+    """What a sale needs of an attribution rule: its key, commission and shares (in share order)."""
+
+    pk: int
+    commission_percent: Decimal | None
+    valid_from: datetime
+    valid_to: datetime | None
+    shares: tuple[ShareTerms, ...]
+
+
 def rules_for_sales(
     *, initiative: Initiative, wanted: Iterable[tuple[str, str, datetime]]
-) -> dict[tuple[str, str, datetime], AttributionRule | None]:
-    """``rule_for`` for many (variant id, product id, moment of sale) at once, in two queries: every rule of
-    those variants and products valid at some moment between the earliest and the latest sale, then per
-    sale the one valid at its moment (variant rule first, newest first), as ``rules_for_many`` chooses."""
+) -> dict[tuple[str, str, datetime], RuleTerms | None]:
+    """``rule_for`` for many (variant id, product id, moment of sale) at once, in one query: every rule of
+    those variants and products valid at some moment between the earliest and the latest sale, with its
+    shares, then per sale the one valid at its moment (variant rule first, newest first), as
+    ``rules_for_many`` chooses. Plain terms, not model instances: a batch of sales reads hundreds."""
     wanted = set(wanted)
     variant_ids = {variant for variant, _, _ in wanted if variant}
     product_ids = {product for _, product, _ in wanted if product}
     if not variant_ids and not product_ids:
         return dict.fromkeys(wanted)
     moments = [at for _, _, at in wanted]
-    candidates = list(
-        AttributionRule.objects.filter(
-            Q(saleor_variant_id__in=variant_ids) | Q(saleor_product_id__in=product_ids),
-            initiative=initiative,
-            valid_from__lte=max(moments),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT r.id, r.saleor_variant_id, r.saleor_product_id, r.commission_percent, r.valid_from,
+                      r.valid_to, s.maker_id, s.percent
+               FROM catalog_attributionrule r LEFT JOIN catalog_attributionshare s ON s.rule_id = r.id
+               WHERE (r.saleor_variant_id = ANY(%s) OR r.saleor_product_id = ANY(%s))
+                 AND r.initiative_id = %s AND r.valid_from <= %s
+                 AND (r.valid_to IS NULL OR r.valid_to > %s)
+               ORDER BY r.valid_from DESC, r.id DESC, s.id""",
+            [sorted(variant_ids), sorted(product_ids), initiative.pk, max(moments), min(moments)],
         )
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=min(moments)))
-        .order_by("-valid_from", "-pk")
-        .prefetch_related(
-            Prefetch("shares", queryset=AttributionShare.objects.select_related("maker").order_by("pk"))
-        )
-    )
-    by_variant: dict[str, list[AttributionRule]] = defaultdict(list)
-    by_product: dict[str, list[AttributionRule]] = defaultdict(list)
-    for rule in candidates:  # newest first
-        if rule.saleor_variant_id:
-            by_variant[rule.saleor_variant_id].append(rule)
+        rows = cursor.fetchall()
+    shares: dict[int, list[ShareTerms]] = defaultdict(list)
+    for rule_id, *_, maker_id, percent in rows:
+        if maker_id is not None:
+            shares[rule_id].append(ShareTerms(maker_id, percent))
+    by_variant: dict[str, list[RuleTerms]] = defaultdict(list)
+    by_product: dict[str, list[RuleTerms]] = defaultdict(list)
+    seen: set[int] = set()
+    for rule_id, variant_id, product_id, commission, valid_from, valid_to, *_ in rows:  # newest first
+        if rule_id in seen:
+            continue
+        seen.add(rule_id)
+        rule = RuleTerms(rule_id, commission, valid_from, valid_to, tuple(shares[rule_id]))
+        if variant_id:
+            by_variant[variant_id].append(rule)
         else:
-            by_product[rule.saleor_product_id].append(rule)
+            by_product[product_id].append(rule)
 
-    def valid(rules: list[AttributionRule], at: datetime) -> AttributionRule | None:
+    def valid(rules: list[RuleTerms], at: datetime) -> RuleTerms | None:
         return next(
             (r for r in rules if r.valid_from <= at and (r.valid_to is None or r.valid_to > at)), None
         )

@@ -8,14 +8,16 @@ newest snapshot and post only the difference. Repeats, reordering and duplicate 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -223,12 +225,20 @@ class _Writes:
 
 
 @dataclass(frozen=True)
-class _CopySpec:
+class _Columns:
+    """The columns one COPY writes and how a row's values are read for them."""
+
     sql: str
-    sql_without_id: str
-    attnames: tuple[str, ...]
-    json_at: tuple[int, ...]  # JSON fields: sent as jsonb
+    values: Callable[[Any], tuple[Any, ...]]  # the row's values in column order (one C call per row)
+    json_at: tuple[int, ...]  # JSON fields: sent as JSON text, which the server reads as jsonb
     choice_at: tuple[int, ...]  # fields with choices: enum members sent as their value
+
+
+@dataclass(frozen=True)
+class _CopySpec:
+    pk: str
+    with_id: _Columns
+    without_id: _Columns
     auto_now: tuple[str, ...]
 
 
@@ -241,23 +251,27 @@ def _copy_spec(model: type[models.Model]) -> _CopySpec:
         fields = list(model._meta.concrete_fields)
         table = connection.ops.quote_name(model._meta.db_table)
 
-        def sql(chosen: list[Any]) -> str:
-            columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in chosen)
-            return f"COPY {table} ({columns}) FROM STDIN"
+        def columns(chosen: list[Any]) -> _Columns:
+            names = ", ".join(connection.ops.quote_name(str(f.column)) for f in chosen)
+            return _Columns(
+                sql=f"COPY {table} ({names}) FROM STDIN",
+                values=attrgetter(*(f.attname for f in chosen)),
+                json_at=tuple(i for i, f in enumerate(chosen) if isinstance(f, models.JSONField)),
+                choice_at=tuple(i for i, f in enumerate(chosen) if f.choices),
+            )
 
+        assert fields[0].primary_key, f"{model.__name__}: the primary key comes first"
+        assert len(fields) > 2, f"{model.__name__}: attrgetter of one name returns no tuple"
         spec = _copy_specs[model] = _CopySpec(
-            sql=sql(fields),
-            sql_without_id=sql(fields[1:]),
-            attnames=tuple(f.attname for f in fields),
-            json_at=tuple(i for i, f in enumerate(fields) if isinstance(f, models.JSONField)),
-            choice_at=tuple(i for i, f in enumerate(fields) if f.choices),
+            pk=fields[0].attname,
+            with_id=columns(fields),
+            without_id=columns(fields[1:]),
             auto_now=tuple(
                 f.attname
                 for f in fields
                 if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False)
             ),
         )
-        assert fields[0].primary_key, f"{model.__name__}: the primary key comes first"
     return spec
 
 
@@ -269,33 +283,39 @@ def _copy_insert(model: type[models.Model], objs: list[Any], *, keys: bool = Tru
     if not objs:
         return
     spec = _copy_spec(model)
-    missing = [obj for obj in objs if obj.pk is None]
+    pk = spec.pk
+    missing = [obj for obj in objs if getattr(obj, pk) is None]
     without_id = not keys and len(missing) == len(objs)
     if missing and not without_id:
         ids = _Ids(model)
         ids.reserve(len(missing))
         for obj in missing:
-            obj.pk = ids.take()
+            setattr(obj, pk, ids.take())
     for attname in spec.auto_now:
         now = timezone.now()
         for obj in objs:
             if getattr(obj, attname) is None:
                 setattr(obj, attname, now)
-    attnames, json_at, choice_at = spec.attnames, spec.json_at, spec.choice_at
-    first = 1 if without_id else 0
+    chosen = spec.without_id if without_id else spec.with_id
+    values, json_at, choice_at = chosen.values, chosen.json_at, chosen.choice_at
     with (
         connection.cursor() as cursor,
         connection.wrap_database_errors,
-        cursor.copy(spec.sql_without_id if without_id else spec.sql) as copy,
+        cursor.copy(chosen.sql) as copy,
     ):
-        for obj in objs:
-            row = [getattr(obj, name) for name in attnames]
-            for i in json_at:
-                row[i] = Jsonb(row[i])
-            for i in choice_at:
-                if isinstance(row[i], Enum):
-                    row[i] = row[i].value
-            copy.write_row(row[first:])
+        write_row = copy.write_row
+        if not json_at and not choice_at:
+            for obj in objs:
+                write_row(values(obj))
+        else:
+            for obj in objs:
+                row = list(values(obj))
+                for i in json_at:
+                    row[i] = json.dumps(row[i])  # what psycopg's Jsonb sends, without its wrapper per value
+                for i in choice_at:
+                    if isinstance(row[i], Enum):
+                        row[i] = row[i].value
+                write_row(row)
     for obj in objs:
         if isinstance(obj, models.Model):
             obj._state.adding, obj._state.db = False, connection.alias
@@ -567,7 +587,7 @@ def _attribute_new_lines(step: _Step, rules: dict[_RuleKey, Any], writes: _Write
         rule = rules[(initiative.pk, line.variant_id, line.product_id, paid_at)]
         sale_line, allocations = _plan_line(order.row, line, initiative, rule, writes)
         order.lines.append(sale_line)
-        order.allocations[sale_line.pk] = allocations
+        order.allocations[sale_line.id] = allocations
         writes.lines.append(sale_line)
         writes.allocations += allocations
     writes.audit_event(
@@ -579,6 +599,7 @@ def _attribute_new_lines(step: _Step, rules: dict[_RuleKey, Any], writes: _Write
 
 
 _CENT = Decimal("0.01")
+_ZERO = Decimal(0)
 _PIECE = Decimal("0.0001")
 _PER_PIECE = 10_000
 
@@ -588,6 +609,15 @@ def _piece_weight(pieces: int, percent: Decimal = Decimal(100)) -> int | Fractio
     percentage with two decimals."""
     scaled = pieces * percent.scaleb(2)
     return int(scaled) if scaled == scaled.to_integral_value() else Fraction(scaled)
+
+
+def _pieces(weight: int | Fraction) -> Decimal:
+    """A weight in ten-thousandths of a piece as pieces (numeric(12, 4))."""
+    if type(weight) is int:  # the usual case: exact in four decimals, no division needed
+        return Decimal(weight).scaleb(-4).quantize(_PIECE, ROUND_HALF_UP)
+    return (Decimal(weight.numerator) / Decimal(weight.denominator) / _PER_PIECE).quantize(
+        _PIECE, ROUND_HALF_UP
+    )
 
 
 def _plan_line(
@@ -614,7 +644,7 @@ def _plan_line(
     )
     from_lots = sum(qty for _, qty in lots)
     rest = line.quantity - from_lots
-    shares = list(rule.shares.all()) if rule and rest > 0 else []
+    shares = rule.shares if rule and rest > 0 else ()
 
     # Weights in ten-thousandths of a piece (shares are percentages with two decimals): lot pieces, the rest
     # by share, and what nobody could be found for.
@@ -669,9 +699,7 @@ def _plan_line(
             maker_id=maker_id,
             lot_id=lot_id,
             rule_id=rule_id,
-            quantity=(Decimal(weight.numerator) / Decimal(weight.denominator) / _PER_PIECE).quantize(
-                _PIECE, ROUND_HALF_UP
-            ),
+            quantity=_pieces(weight),
             amount=amount,
             resolves_id=None,
             resolved_at=None,
@@ -719,26 +747,27 @@ def _reconcile(
     facts = [LineFacts(line.saleor_line_id, line.quantity, line.gross_amount) for line in order.lines]
     kept = kept_fractions(facts, state)
     posted: list[_Row] = []
+    held = order.held
     for line in order.lines:
-        allocations = order.allocations[line.pk]
+        allocations = order.allocations[line.id]
         resolved = {a.resolves_id for a in allocations if a.resolves_id}
-        live = [a for a in allocations if a.pk not in resolved]  # a resolved queue part lives in its children
+        live = [a for a in allocations if a.id not in resolved] if resolved else allocations
         targets = allocation_targets(
             line.makers_amount, kept[line.saleor_line_id], [a.amount for a in live], line.currency
         )
         for allocation, target in zip(live, targets, strict=True):
             if allocation.maker_id is None:
                 continue  # waits in the coordinator's queue
-            current = order.held.get(allocation.pk) or Decimal(0)
+            allocation_id = allocation.id
+            current = held.get(allocation_id) or _ZERO
             diff = target - current
             if diff == 0:
                 continue
-            if current == 0 and diff > 0 and allocation.pk not in order.held:
+            if current == 0 and diff > 0 and allocation_id not in held:
                 kind = EntryKind.SALE
             else:
                 kind = EntryKind.REVERSAL if diff < 0 else EntryKind.CORRECTION
-            order.held[allocation.pk] = current + diff
-            pieces = allocation.quantity * diff / allocation.amount if allocation.amount else Decimal(0)
+            held[allocation_id] = current + diff
             when = row.paid_at if kind == EntryKind.SALE and row.paid_at else effective_at
             posted.append(
                 _Row(
@@ -748,15 +777,15 @@ def _reconcile(
                     kind=kind,
                     amount=diff,
                     currency=line.currency,
-                    quantity=pieces.quantize(_PIECE),
-                    order_id=row.pk,
-                    line_id=line.pk,
-                    allocation_id=allocation.pk,
+                    quantity=_entry_pieces(allocation.quantity, allocation.amount, diff),
+                    order_id=row.id,
+                    line_id=line.id,
+                    allocation_id=allocation_id,
                     lot_id=allocation.lot_id,
                     reverses_id=None,
                     effective_at=when,
                     period=writes.period(when),
-                    idempotency_key=f"{row.installation_id}:{allocation.pk}:{kind.value}:{snapshot_key}"[
+                    idempotency_key=f"{row.installation_id}:{allocation_id}:{kind.value}:{snapshot_key}"[
                         :300
                     ],
                     reference="",
@@ -779,6 +808,13 @@ def _reconcile(
             {"snapshot": snapshot_key, "entries": [[e.maker_id, e.kind, str(e.amount)] for e in posted]},
         )
     _return_pieces(order, state, facts, writes)
+
+
+def _entry_pieces(quantity: Decimal, amount: Decimal, diff: Decimal) -> Decimal:
+    """The pieces an entry of ``diff`` moves of an allocation of ``quantity`` pieces for ``amount``."""
+    if diff == amount and amount:  # the whole allocation (a sale): the exact quotient, without dividing
+        return quantity.quantize(_PIECE)
+    return (quantity * diff / amount if amount else _ZERO).quantize(_PIECE)
 
 
 def _return_pieces(order: _Order, state: dict[str, Any], facts: list[LineFacts], writes: _Writes) -> None:

@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 from shop_extensions.core import crypto
 from shop_extensions.core.errors import ApplicationError, ValidationFailed
 from shop_extensions.core.logging import bind
+from shop_extensions.core.memory import collector_paused
 from shop_extensions.core.services import audit_event_record
 from shop_extensions.core.transactions import after_commit
 from shop_extensions.saleor_app import saleor
@@ -241,7 +242,7 @@ def _process_together(delivery: WebhookDelivery, handler_path: str, batch_path: 
     events = [event for event, path in settings.SALEOR_WEBHOOK_HANDLERS.items() if path == handler_path]
     others: list[WebhookDelivery] = []
     try:
-        with transaction.atomic():
+        with collector_paused(), transaction.atomic():
             others = list(
                 WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=DeliveryStatus.RECEIVED, attempts=0, event__in=events)
