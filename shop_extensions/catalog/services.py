@@ -26,6 +26,7 @@ from shop_extensions.catalog.selectors import available_of, lot_available, with_
 from shop_extensions.core.actors import actor_user_id
 from shop_extensions.core.errors import ValidationFailed
 from shop_extensions.core.services import audit_event_record
+from shop_extensions.core.transactions import violated_constraint
 from shop_extensions.makers.models import Initiative, Maker
 from shop_extensions.makers.selectors import actor_may_act_for
 from shop_extensions.saleor_app import saleor
@@ -44,11 +45,6 @@ STOCK_LOCK_CLASS = 0x5244  # "RD"
 
 
 # -- attribution rules ---------------------------------------------------------------------------------
-
-
-def _constraint_name(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)
 
 
 def _validate_shares(initiative: Initiative, shares: Sequence[tuple[Maker, Decimal]]) -> None:
@@ -114,7 +110,7 @@ def attribution_rule_set(
                 )
         except IntegrityError as exc:
             # Another coordinator created the first open rule at the same moment: read it and go again.
-            if _constraint_name(exc) != "rule_one_open" or attempt == 2:
+            if violated_constraint(exc) != "rule_one_open" or attempt == 2:
                 raise ValidationFailed(
                     gettext("Someone changed this rule at the same moment. Try again.")
                 ) from exc

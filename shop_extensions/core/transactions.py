@@ -1,11 +1,11 @@
-"""Side effects after commit."""
+"""Side effects after commit, and which constraint a failed write violated."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 
 def after_commit(func: Callable[..., Any], *args: Any, robust: bool = False, **kwargs: Any) -> None:
@@ -18,3 +18,8 @@ def after_commit(func: Callable[..., Any], *args: Any, robust: bool = False, **k
 
     call.__qualname__ = getattr(func, "__qualname__", repr(func))
     transaction.on_commit(call, robust=robust)
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint PostgreSQL reported for ``exc`` (None when it named none)."""
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)

@@ -36,7 +36,7 @@ from shop_extensions.core.logging import bind
 from shop_extensions.core.models import AuditEvent
 from shop_extensions.core.money import Money
 from shop_extensions.core.services import audit_event_record
-from shop_extensions.core.transactions import after_commit
+from shop_extensions.core.transactions import after_commit, violated_constraint
 from shop_extensions.ledger.models import (
     EARNING_KINDS,
     PAYOUT_KINDS,
@@ -448,7 +448,7 @@ def _orders_create(rows: list[SaleOrder]) -> None:
     try:
         _copy_insert(SaleOrder, rows)
     except IntegrityError as exc:
-        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != "sale_order_unique":
+        if violated_constraint(exc) != "sale_order_unique":
             raise
         logger.info("an order of this batch was created meanwhile by another transaction; starting over")
         raise _OrderCreatedMeanwhile from exc
@@ -930,8 +930,7 @@ def movement_post(
         with transaction.atomic():  # a savepoint: a lost race leaves this transaction usable
             entries_post(entries=[entry])
     except IntegrityError as exc:
-        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
-        if constraint != "entry_idempotency_key_unique":
+        if violated_constraint(exc) != "entry_idempotency_key_unique":
             raise
         existing = EarningEntry.objects.get(idempotency_key=idempotency_key)  # committed meanwhile
         return _movement_repeated(existing, maker_id=maker_id, kind=kind, money=money), False
