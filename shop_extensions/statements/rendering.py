@@ -483,6 +483,22 @@ CSV_COLUMNS = [
 ]
 
 
+def _csv_row(
+    section: str,
+    date: str = "",
+    description: str = "",
+    order: str = "",
+    quantity: str = "",
+    gross: str = "",
+    vat: str = "",
+    commission: str = "",
+    amount: str = "",
+    reference: str = "",
+) -> list[str]:
+    """One row in ``CSV_COLUMNS`` order (the parameters are those columns)."""
+    return [section, date, description, order, quantity, gross, vat, commission, amount, reference]
+
+
 def _csv_rows(content: dict[str, Any], document: Document) -> list[list[str]]:
     """The rows in ``CSV_COLUMNS`` order (lists: ``csv.writer`` writes them without DictWriter's key checks)."""
     rows: list[list[str]] = []
@@ -498,38 +514,27 @@ def _csv_rows(content: dict[str, Any], document: Document) -> list[list[str]]:
         "income_nature": content["income_nature"],
         "income_basis": content["income_basis"]["basis"],
     }
-    # section, date, description, order, quantity, gross, vat, commission, amount, reference
-    rows += [["statement", "", k, "", "", "", "", "", "", v] for k, v in meta.items()]
+    rows += [_csv_row("statement", description=k, reference=v) for k, v in meta.items()]
     rows += [
-        [
-            "sale",
-            r["date"],
-            r["product"],
-            r["order"],
-            r["quantity"],
-            r["gross"],
-            r["vat"],
-            r["commission"],
-            r["earned"],
-            "",
-        ]
+        _csv_row("sale", r["date"], r["product"], r["order"], r["quantity"], r["gross"], r["vat"],
+                 r["commission"], r["earned"])
         for r in content["sales"]
-    ]
+    ]  # fmt: skip
     rows += [
-        [r["kind"], r["date"], r["product"], r["order"], r["quantity"], "", "", "", r["amount"], ""]
+        _csv_row(r["kind"], r["date"], r["product"], r["order"], r["quantity"], amount=r["amount"])
         for r in content["refunds"]
     ]
     rows += [
-        [r["kind"], r["date"], "", "", "", "", "", "", r["amount"], r["reference"]]
+        _csv_row(r["kind"], r["date"], amount=r["amount"], reference=r["reference"])
         for r in content["payouts"]
     ]
     rows += [
-        ["pot_spend", r["date"], r["note"], "", "", "", "", "", r["amount"], r["reference"]]
+        _csv_row("pot_spend", r["date"], r["note"], amount=r["amount"], reference=r["reference"])
         for r in content["pot"]
     ]
     totals = {**content["totals"], **{f"ytd_{k}": v for k, v in content["year_to_date"].items()}}
     totals["counted_income"] = content["income_basis"]["counted"]
-    rows += [["total", "", k, "", "", "", "", "", v, ""] for k, v in totals.items()]
+    rows += [_csv_row("total", description=k, amount=v) for k, v in totals.items()]
     return rows
 
 
