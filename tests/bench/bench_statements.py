@@ -210,10 +210,29 @@ class _SysInputsTypst:
         return pdf
 
 
-def render_and_store(count: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _issue_files(
+    storage: Any, n: int, content: dict[str, Any], issued: datetime, tag: str, folder: str
+) -> int:
+    """Statement ``n``'s files as issuing makes them: PDF and both CSVs rendered, hashed and stored; the
+    PDF's size."""
     import hashlib
 
     from django.core.files.base import ContentFile
+
+    from shop_extensions.statements import rendering
+
+    code = f"{n:05d}-{tag}"
+    document = rendering.Document(1, code, f"https://rodedraad.example/statements/verify/{code}/", issued)
+    pdf = rendering.pdf_render(content, document)
+    plain = rendering.csv_render(content, document)
+    excel = rendering.excel_csv_render(content, document)
+    for suffix, payload in ((".pdf", pdf), (".csv", plain), ("-excel.csv", excel)):
+        hashlib.sha256(payload).hexdigest()
+        storage.save(f"{folder}/2026-10/{n}-v1-{code}{suffix}", ContentFile(payload))
+    return len(pdf)
+
+
+def render_and_store(count: int) -> tuple[dict[str, Any], dict[str, Any]]:
     from django.core.files.storage import storages
 
     from shop_extensions.statements import rendering
@@ -233,17 +252,8 @@ def render_and_store(count: int) -> tuple[dict[str, Any], dict[str, Any]]:
             outside += time.perf_counter() - t0
             cpu -= time.process_time() - c0
         t0 = time.perf_counter()
-        code = f"{n:05d}-BENCH"
-        document = rendering.Document(1, code, f"https://rodedraad.example/statements/verify/{code}/", issued)
-        pdf = rendering.pdf_render(content, document)
-        plain = rendering.csv_render(content, document)
-        excel = rendering.excel_csv_render(content, document)
-        stem = f"bench/2026-10/{n}-v1-{code}"
-        for suffix, payload in ((".pdf", pdf), (".csv", plain), ("-excel.csv", excel)):
-            hashlib.sha256(payload).hexdigest()
-            storage.save(stem + suffix, ContentFile(payload))
+        pdf_bytes += _issue_files(storage, n, content, issued, "BENCH", "bench")
         samples.append(time.perf_counter() - t0)
-        pdf_bytes += len(pdf)
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - started - outside
     result = {
@@ -264,29 +274,14 @@ def render_and_store(count: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _render_share(first: int, count: int) -> float:
     """Render and store statements ``first`` .. ``first + count - 1`` as ``render_and_store`` does; CPU s."""
-    import hashlib
-
-    from django.core.files.base import ContentFile
     from django.core.files.storage import storages
-
-    from shop_extensions.statements import rendering
 
     rng = random.Random(first)
     storage = storages["statements"]
     issued = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)
     cpu = time.process_time()
     for n in range(first, first + count):
-        content = content_for(n, rng)
-        code = f"{n:05d}-PARAL"
-        document = rendering.Document(1, code, f"https://rodedraad.example/statements/verify/{code}/", issued)
-        pdf = rendering.pdf_render(content, document)
-        for suffix, payload in (
-            (".pdf", pdf),
-            (".csv", rendering.csv_render(content, document)),
-            ("-excel.csv", rendering.excel_csv_render(content, document)),
-        ):
-            hashlib.sha256(payload).hexdigest()
-            storage.save(f"parallel/2026-10/{n}-v1-{code}{suffix}", ContentFile(payload))
+        _issue_files(storage, n, content_for(n, rng), issued, "PARAL", "parallel")
     return time.process_time() - cpu
 
 
