@@ -36,7 +36,13 @@ def test_a_paid_line_is_split_over_shares_after_commission_to_the_cent(make_make
     assert held(order.id) == {fatima.pk: D("2.67"), jan.pk: D("2.67"), ali.pk: D("2.66")}
     assert sum(held(order.id).values()) + line.commission_amount == line.base_amount
     assert {e.kind for e in EarningEntry.objects.all()} == {EntryKind.SALE}
-    assert AuditEvent.objects.filter(action="order.attributed").count() == 1
+    # One audit event for the payment: the lines it recorded and the entries it posted.
+    (event,) = AuditEvent.objects.filter(subject_type="sale_order")
+    assert event.action == "order.attributed"
+    assert event.data["lines"] == ["L1"]
+    assert sorted(event.data["entries"]) == sorted(
+        [[fatima.pk, "sale", "2.67"], [jan.pk, "sale", "2.67"], [ali.pk, "sale", "2.66"]]
+    )
 
 
 def test_gross_base_and_a_rule_commission_override(initiative, make_maker, make_rule, apply):
