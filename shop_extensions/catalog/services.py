@@ -25,6 +25,7 @@ from shop_extensions.catalog.models import (
 from shop_extensions.catalog.selectors import available_of, lot_available, with_availability
 from shop_extensions.core.actors import actor_user_id
 from shop_extensions.core.errors import ValidationFailed
+from shop_extensions.core.memory import model_new
 from shop_extensions.core.services import audit_event_record
 from shop_extensions.core.transactions import violated_constraint
 from shop_extensions.makers.models import Initiative, Maker
@@ -356,15 +357,17 @@ class LotBook:
             remaining -= pieces
             if remaining == 0:
                 break
-        made = [
-            LotConsumption(
-                lot=lot,
+        made = []
+        for lot, pieces in taken:
+            consumption = model_new(
+                LotConsumption,
+                lot_id=lot.pk,
                 order_line_key=order_line_key,
                 quantity=pieces,
                 idempotency_key=f"{idempotency_prefix}:{lot.pk}",
             )
-            for lot, pieces in taken
-        ]
+            consumption.lot = lot  # the lot it holds (``_with_prefix`` reads it), not one loaded again
+            made.append(consumption)
         self._pending += made
         self._recorded.setdefault(order_line_key, []).extend(made)
         return taken

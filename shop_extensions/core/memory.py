@@ -1,4 +1,5 @@
-"""Python's cyclic garbage collector paused for a bounded piece of work."""
+"""Memory-bound work done cheaply: Python's cyclic garbage collector paused for a bounded piece of work, and
+unsaved model rows built without the keyword constructor's cost."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 _lock = threading.Lock()
 _inside = 0  # blocks (of any thread) running in collector_paused
@@ -32,3 +38,25 @@ def collector_paused() -> Iterator[None]:
             _inside -= 1
             if _inside == 0 and _restore:
                 gc.enable()
+
+
+def model_new(model: type[M], **values: Any) -> M:
+    """``model(**values)`` at about a third of the cost, for code that builds thousands of unsaved rows: the
+    values go to Django's positional constructor (what ``Model.from_db`` uses) in field order, fields not
+    given take their default. Keywords must be concrete fields' attribute names (``lot_id``, not ``lot``);
+    an unknown one is refused."""
+    fields = _fields_of(model)
+    unknown = values.keys() - fields.keys()
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {sorted(unknown)}")
+    return model(*[values[name] if name in values else field.get_default() for name, field in fields.items()])
+
+
+_fields: dict[type[Model], dict[str, Field[Any, Any]]] = {}
+
+
+def _fields_of(model: type[Model]) -> dict[str, Field[Any, Any]]:
+    found = _fields.get(model)
+    if found is None:
+        found = _fields[model] = {field.attname: field for field in model._meta.concrete_fields}
+    return found

@@ -33,6 +33,7 @@ from shop_extensions.catalog import services as catalog_services
 from shop_extensions.catalog.models import LotConsumption
 from shop_extensions.core.errors import ValidationFailed
 from shop_extensions.core.logging import bind
+from shop_extensions.core.memory import model_new
 from shop_extensions.core.models import AuditEvent
 from shop_extensions.core.money import Money
 from shop_extensions.core.services import audit_event_record
@@ -453,7 +454,8 @@ def _lock_orders(
     ids = _Ids(SaleOrder)
     ids.reserve(len(missing))
     created = [
-        SaleOrder(
+        model_new(
+            SaleOrder,
             id=ids.take(),
             installation_id=installation_id,
             saleor_order_id=order_id,

@@ -29,3 +29,30 @@ def test_a_collector_that_was_disabled_stays_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_model_new_builds_what_the_keyword_constructor_builds():
+    from datetime import UTC, datetime
+
+    from shop_extensions.core.memory import model_new
+    from shop_extensions.ledger.models import SaleOrder
+
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    values = {"id": 7, "installation_id": 3, "saleor_order_id": "O1", "number": "12", "created_at": now}
+    fast, slow = model_new(SaleOrder, **values), SaleOrder(**values)
+    for field in SaleOrder._meta.concrete_fields:
+        assert getattr(fast, field.attname) == getattr(slow, field.attname), field.attname
+    assert fast._state.adding
+    assert fast._state.db is None
+    # A mutable default is fresh for every row, as with the keyword constructor.
+    other = model_new(SaleOrder, **values)
+    fast.snapshot["seen"] = True
+    assert other.snapshot == {}
+
+
+def test_model_new_refuses_a_name_that_is_not_a_field_attribute():
+    from shop_extensions.core.memory import model_new
+    from shop_extensions.ledger.models import SaleOrder
+
+    with pytest.raises(TypeError, match="installation"):
+        model_new(SaleOrder, installation=None)  # the relation's name, not its attribute (installation_id)
