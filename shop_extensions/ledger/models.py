@@ -53,7 +53,9 @@ class LineStatus(models.TextChoices):
 class SaleLine(models.Model):
     """An order line as it was when it was paid. Never changed by later edits or deleted variants."""
 
-    order = models.ForeignKey(SaleOrder, on_delete=models.PROTECT, related_name="lines")
+    # No database foreign key: triggers check it per statement, set-based, instead of a row lock per line at
+    # commit, and refuse deleting orders (migration 0005, ADR 0007).
+    order = models.ForeignKey(SaleOrder, on_delete=models.PROTECT, related_name="lines", db_constraint=False)
     saleor_line_id = models.CharField(max_length=255)
     saleor_variant_id = models.CharField(max_length=255, blank=True)
     saleor_product_id = models.CharField(max_length=255, blank=True)
@@ -93,7 +95,10 @@ class Allocation(models.Model):
     """One maker's part of a sale line at sale time (from a lot, or from a share rule). ``maker`` is null for
     the part nobody could be found for: it waits in the coordinator's queue."""
 
-    line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, related_name="allocations")
+    # No database foreign key: checked per statement by triggers, like SaleLine.order (migration 0005).
+    line = models.ForeignKey(
+        SaleLine, on_delete=models.PROTECT, related_name="allocations", db_constraint=False
+    )
     maker = models.ForeignKey("makers.Maker", on_delete=models.PROTECT, null=True, blank=True)
     lot = models.ForeignKey("catalog.ProductionLot", on_delete=models.PROTECT, null=True, blank=True)
     rule = models.ForeignKey("catalog.AttributionRule", on_delete=models.PROTECT, null=True, blank=True)
@@ -148,10 +153,17 @@ class EarningEntry(WriteOnceModel):
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     quantity = models.DecimalField(max_digits=12, decimal_places=4, default=0)
-    order = models.ForeignKey(SaleOrder, on_delete=models.PROTECT, null=True, blank=True)
-    line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, null=True, blank=True)
+    # order, line, allocation: no database foreign keys; checked per statement by triggers (migration 0005,
+    # ADR 0007), like SaleLine.order.
+    order = models.ForeignKey(SaleOrder, on_delete=models.PROTECT, null=True, blank=True, db_constraint=False)
+    line = models.ForeignKey(SaleLine, on_delete=models.PROTECT, null=True, blank=True, db_constraint=False)
     allocation = models.ForeignKey(
-        Allocation, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+        Allocation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
+        db_constraint=False,
     )
     lot = models.ForeignKey("catalog.ProductionLot", on_delete=models.PROTECT, null=True, blank=True)
     reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True)
