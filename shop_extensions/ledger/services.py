@@ -334,7 +334,8 @@ def _copy_insert(model: type[models.Model], objs: list[Any], *, keys: bool = Tru
         for obj in objs:
             row = list(values(obj))
             for i in json_at:
-                row[i] = json.dumps(row[i])  # what psycopg's Jsonb sends, without its wrapper per value
+                if type(row[i]) is not _JsonText:
+                    row[i] = json.dumps(row[i])  # what psycopg's Jsonb sends, without its wrapper per value
             for i in choice_at:
                 if isinstance(row[i], Enum):
                     row[i] = row[i].value
@@ -353,6 +354,14 @@ def _copy_insert(model: type[models.Model], objs: list[Any], *, keys: bool = Tru
     for obj in objs:
         if isinstance(obj, models.Model):
             obj._state.adding, obj._state.db = False, connection.alias
+
+
+class _JsonText(str):
+    """A JSON field's value already written as JSON text (``_copy_insert`` sends it as it is)."""
+
+
+def _json_id(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -800,6 +809,7 @@ def _reconcile(
     posted: list[_Row] = []
     held = order.held
     for line in order.lines:
+        line_detail = ""  # the JSON the line's entries share, written once (below)
         allocations = order.allocations[line.id]
         resolved = {a.resolves_id for a in allocations if a.resolves_id}
         live = [a for a in allocations if a.id not in resolved] if resolved else allocations
@@ -820,6 +830,15 @@ def _reconcile(
                 kind = EntryKind.REVERSAL if diff < 0 else EntryKind.CORRECTION
             held[allocation_id] = current + diff
             when = row.paid_at if kind == EntryKind.SALE and row.paid_at else effective_at
+            if not line_detail:
+                line_detail = json.dumps(
+                    {
+                        "saleor_order_id": row.saleor_order_id,
+                        "saleor_line_id": line.saleor_line_id,
+                        "commission_percent": str(line.commission_percent),
+                        "snapshot": snapshot_key,
+                    }
+                )[1:]  # without its opening brace: the entry's own keys come first
             posted.append(
                 _Row(
                     id=None,
@@ -840,14 +859,10 @@ def _reconcile(
                         :300
                     ],
                     reference="",
-                    detail={
-                        "saleor_order_id": row.saleor_order_id,
-                        "saleor_line_id": line.saleor_line_id,
-                        "rule_id": allocation.rule_id,
-                        "lot_id": allocation.lot_id,
-                        "commission_percent": str(line.commission_percent),
-                        "snapshot": snapshot_key,
-                    },
+                    detail=_JsonText(
+                        f'{{"rule_id": {_json_id(allocation.rule_id)}, "lot_id": {_json_id(allocation.lot_id)}, '
+                        + line_detail
+                    ),
                     created_at=writes.now,
                 )
             )

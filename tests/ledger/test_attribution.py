@@ -36,6 +36,14 @@ def test_a_paid_line_is_split_over_shares_after_commission_to_the_cent(make_make
     assert held(order.id) == {fatima.pk: D("2.67"), jan.pk: D("2.67"), ali.pk: D("2.66")}
     assert sum(held(order.id).values()) + line.commission_amount == line.base_amount
     assert {e.kind for e in EarningEntry.objects.all()} == {EntryKind.SALE}
+    rule_id = line.rule_id
+    assert rule_id is not None
+    for entry in EarningEntry.objects.all():
+        assert entry.detail == {
+            "saleor_order_id": order.id, "saleor_line_id": "L1", "rule_id": rule_id, "lot_id": None,
+            "commission_percent": "20.00", "snapshot": entry.detail["snapshot"],
+        }  # fmt: skip
+        assert entry.detail["snapshot"].startswith("order_fully_paid")
     # One audit event for the payment: the lines it recorded and the entries it posted.
     (event,) = AuditEvent.objects.filter(subject_type="sale_order")
     assert event.action == "order.attributed"
@@ -71,6 +79,11 @@ def test_fifo_over_lots_of_several_makers_and_a_sale_larger_than_the_oldest_lot(
     assert held(order.id) == {fatima.pk: D("16.00"), jan.pk: D("8.00")}
     lots = {e.lot_id: e.quantity for e in EarningEntry.objects.all()}
     assert lots == {oldest.pk: D("2"), newer.pk: D("1")}
+    # The entry's record names its lot, and no rule (the pieces came from lots).
+    assert {(e.detail["lot_id"], e.detail["rule_id"]) for e in EarningEntry.objects.all()} == {
+        (oldest.pk, None),
+        (newer.pk, None),
+    }
 
 
 def test_pieces_beyond_all_lots_fall_back_to_the_share_rule(make_maker, make_lot, make_rule, apply):
