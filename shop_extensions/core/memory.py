@@ -7,9 +7,12 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db.models import Field, Model
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=Model)
 
@@ -41,22 +44,48 @@ def collector_paused() -> Iterator[None]:
 
 
 def model_new(model: type[M], **values: Any) -> M:
-    """``model(**values)`` at about a third of the cost, for code that builds thousands of unsaved rows: the
-    values go to Django's positional constructor (what ``Model.from_db`` uses) in field order, fields not
-    given take their default. Keywords must be concrete fields' attribute names (``lot_id``, not ``lot``);
-    an unknown one is refused."""
-    fields = _fields_of(model)
-    unknown = values.keys() - fields.keys()
+    """``model(**values)`` at a tenth of the cost, for code that builds thousands of unsaved rows. Keywords
+    must be concrete fields' attribute names (``lot_id``, not ``lot``; an unknown one is refused); fields not
+    given take their default (a callable default is called per row, as Django does). The instance is what
+    Django's constructor makes (fields set, ``_state`` new and adding); without the constructor's keyword
+    resolution and signal dispatch, so a model with ``pre_init``/``post_init`` receivers goes through the
+    constructor instead."""
+    shape = _shape_of(model)
+    unknown = values.keys() - shape.names
     if unknown:
         raise TypeError(f"{model.__name__} has no field {sorted(unknown)}")
-    return model(*[values[name] if name in values else field.get_default() for name, field in fields.items()])
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model(**values)
+    obj = model.__new__(model)
+    obj._state = ModelState()
+    fields = obj.__dict__
+    fields.update(shape.fixed)
+    for name, field in shape.called:
+        if name not in values:
+            fields[name] = field.get_default()
+    fields.update(values)
+    return obj
 
 
-_fields: dict[type[Model], dict[str, Field[Any, Any]]] = {}
+@dataclass(frozen=True)
+class _Shape:
+    names: frozenset[str]
+    fixed: dict[str, Any]  # attribute name -> default, for defaults that are plain values (None included)
+    called: tuple[tuple[str, Field[Any, Any]], ...]  # fields whose default is made per row
 
 
-def _fields_of(model: type[Model]) -> dict[str, Field[Any, Any]]:
-    found = _fields.get(model)
+_shapes: dict[type[Model], _Shape] = {}
+
+
+def _shape_of(model: type[Model]) -> _Shape:
+    found = _shapes.get(model)
     if found is None:
-        found = _fields[model] = {field.attname: field for field in model._meta.concrete_fields}
+        fields = model._meta.concrete_fields
+        called = tuple((f.attname, f) for f in fields if f.has_default() and callable(f.default))
+        plain = {name for name, _ in called}
+        found = _shapes[model] = _Shape(
+            names=frozenset(f.attname for f in fields),
+            fixed={f.attname: f.get_default() for f in fields if f.attname not in plain},
+            called=called,
+        )
     return found

@@ -56,3 +56,23 @@ def test_model_new_refuses_a_name_that_is_not_a_field_attribute():
 
     with pytest.raises(TypeError, match="installation"):
         model_new(SaleOrder, installation=None)  # the relation's name, not its attribute (installation_id)
+
+
+def test_model_new_goes_through_the_constructor_when_a_model_has_init_receivers():
+    from django.db.models.signals import post_init
+
+    from shop_extensions.core.memory import model_new
+    from shop_extensions.ledger.models import SaleOrder
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=SaleOrder)
+    try:
+        made = model_new(SaleOrder, saleor_order_id="O2")
+    finally:
+        post_init.disconnect(receiver, sender=SaleOrder)
+    assert seen == [made]
+    assert model_new(SaleOrder, saleor_order_id="O3") not in seen  # without receivers: the fast way
