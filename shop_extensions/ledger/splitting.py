@@ -23,10 +23,20 @@ def round_half_up(value: Fraction) -> int:
     return sign * int(Decimal(abs(value.numerator)) / Decimal(value.denominator) + Decimal("0.5"))
 
 
+_units: dict[str, Decimal] = {}
+
+
+def _minor_unit(currency: str) -> Decimal:
+    """The currency's smallest amount (0.01 for EUR), made once per currency."""
+    found = _units.get(currency)
+    if found is None:
+        found = _units[currency] = Decimal(1).scaleb(-minor_units(currency))
+    return found
+
+
 def percent_of(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
     """``percent`` % of ``amount``, rounded half-up to the currency's minor unit."""
-    exponent = Decimal(1).scaleb(-minor_units(currency))
-    return (amount * percent / 100).quantize(exponent, rounding=ROUND_HALF_UP)
+    return (amount * percent / 100).quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
 def _whole_units(total: Decimal | Fraction, currency: str) -> int:
@@ -88,6 +98,9 @@ def _split_integers(units: int, weights: list[int], currency: str) -> list[Decim
         if units:
             raise ValueError("cannot split a non-zero amount over zero weights")
         return [from_minor(0, currency) for _ in weights]
+    digits = -minor_units(currency)
+    if len(weights) == 1:  # one part: the whole
+        return [Decimal(units).scaleb(digits)]
     sign = -1 if units < 0 else 1
     whole = abs(units)
     floors = [whole * w // weight_sum for w in weights]
@@ -96,4 +109,4 @@ def _split_integers(units: int, weights: list[int], currency: str) -> list[Decim
     if leftover:
         for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:leftover]:
             floors[i] += 1
-    return [from_minor(sign * part, currency) for part in floors]
+    return [Decimal(sign * part).scaleb(digits) for part in floors]
