@@ -45,3 +45,28 @@ def test_a_whole_allocation_moves_the_same_pieces(quantity, amount):
 def test_a_part_of_an_allocation_moves_the_same_pieces(quantity, amount, diff, negative):
     diff = -diff if negative else diff
     assert str(_entry_pieces(quantity, amount, diff)) == str(general_entry_pieces(quantity, amount, diff))
+
+
+def exact_split(total: Decimal, weights: list[int]) -> list[Decimal]:
+    """Largest remainders over Fractions, the formula ``split`` states."""
+    units = int(total.scaleb(2).to_integral_value(ROUND_HALF_UP))
+    exact = [Fraction(abs(units) * w, sum(weights)) for w in weights]
+    floors = [e.numerator // e.denominator for e in exact]
+    for i in sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))[
+        : abs(units) - sum(floors)
+    ]:
+        floors[i] += 1
+    sign = -1 if units < 0 else 1
+    return [Decimal(sign * part).scaleb(-2) for part in floors]
+
+
+@given(
+    st.integers(min_value=-(10**9), max_value=10**9).map(lambda n: Decimal(n).scaleb(-2)),
+    st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=5).filter(any),
+)
+def test_split_in_integers_gives_the_exact_split(total, weights):
+    from shop_extensions.ledger.splitting import split
+
+    parts = split(total, weights, "EUR")
+    assert [str(p) for p in parts] == [str(p) for p in exact_split(total, weights)]
+    assert sum(parts) == total
