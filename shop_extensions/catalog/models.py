@@ -133,14 +133,23 @@ class ProductionLot(models.Model):
 class LotConsumption(models.Model):
     """Pieces of a lot sold on an order line (negative: pieces that came back and return to the lot)."""
 
-    lot = models.ForeignKey(ProductionLot, on_delete=models.PROTECT, related_name="consumptions")
+    # No database foreign key: checked per statement by a trigger that locks the lots once per statement, and
+    # a lot is kept while consumed (migrations ledger 0006, catalog 0004; ADR 0007).
+    lot = models.ForeignKey(
+        ProductionLot, on_delete=models.PROTECT, related_name="consumptions", db_constraint=False
+    )
     order_line_key = models.CharField(max_length=300, help_text="installation + Saleor order line id")
     quantity = models.IntegerField()
-    idempotency_key = models.CharField(max_length=300, unique=True)
+    # Unique through Meta, not unique=True: that adds a pattern-ops (LIKE) index no query needs (a prefix
+    # lookup always comes with order_line_key, whose index finds the line's few rows).
+    idempotency_key = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="consumption_not_zero")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity=0), name="consumption_not_zero"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="consumption_idempotency_key_unique"),
+        ]
         indexes = [models.Index(fields=["order_line_key"])]
 
     def __str__(self) -> str:

@@ -17,12 +17,18 @@ class AppendOnlyError(WriteOnceError):
 class SaleOrder(models.Model):
     """A Saleor order as far as the ledger is concerned; the row lock serialises all its events."""
 
-    installation = models.ForeignKey("saleor_app.Installation", on_delete=models.PROTECT)
+    # installation, initiative: no database foreign keys and no index of installation's own (sale_order_unique
+    # leads with it); triggers check them per statement and keep the parents (migration 0006, ADR 0007).
+    installation = models.ForeignKey(
+        "saleor_app.Installation", on_delete=models.PROTECT, db_constraint=False, db_index=False
+    )
     saleor_order_id = models.CharField(max_length=255)
     number = models.CharField(max_length=32, blank=True)
     channel_slug = models.CharField(max_length=255, blank=True)
     currency = models.CharField(max_length=3, blank=True)
-    initiative = models.ForeignKey("makers.Initiative", on_delete=models.PROTECT, null=True, blank=True)
+    initiative = models.ForeignKey(
+        "makers.Initiative", on_delete=models.PROTECT, null=True, blank=True, db_constraint=False
+    )
     attributed_at = models.DateTimeField(null=True, blank=True, help_text="when its lines were attributed")
     paid_at = models.DateTimeField(null=True, blank=True)
     snapshot_at = models.DateTimeField(
@@ -54,8 +60,11 @@ class SaleLine(models.Model):
     """An order line as it was when it was paid. Never changed by later edits or deleted variants."""
 
     # No database foreign key: triggers check it per statement, set-based, instead of a row lock per line at
-    # commit, and refuse deleting orders (migration 0005, ADR 0007).
-    order = models.ForeignKey(SaleOrder, on_delete=models.PROTECT, related_name="lines", db_constraint=False)
+    # commit, and refuse deleting orders (migration 0005, ADR 0007). No index of its own: sale_line_unique
+    # leads with it.
+    order = models.ForeignKey(
+        SaleOrder, on_delete=models.PROTECT, related_name="lines", db_constraint=False, db_index=False
+    )
     saleor_line_id = models.CharField(max_length=255)
     saleor_variant_id = models.CharField(max_length=255, blank=True)
     saleor_product_id = models.CharField(max_length=255, blank=True)
@@ -70,7 +79,15 @@ class SaleLine(models.Model):
     currency = models.CharField(max_length=3)
     is_gift = models.BooleanField(default=False)
     status = models.CharField(max_length=24, choices=LineStatus.choices)
-    rule = models.ForeignKey("catalog.AttributionRule", on_delete=models.PROTECT, null=True, blank=True)
+    # No database foreign key (checked per statement, migration 0006); indexed where set only (Meta).
+    rule = models.ForeignKey(
+        "catalog.AttributionRule",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -82,6 +99,9 @@ class SaleLine(models.Model):
                 name="sale_line_commission_within_base",
             ),
         ]
+        # Most lines have no rule (lots, gifts): the index holds only those that do, which is all that the
+        # rule's delete check and Django's PROTECT query (rule_id = / IN ...) look up.
+        indexes = [models.Index(fields=["rule"], condition=Q(rule__isnull=False), name="sale_line_rule_idx")]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku or self.saleor_variant_id} on {self.order}"
@@ -99,15 +119,39 @@ class Allocation(models.Model):
     line = models.ForeignKey(
         SaleLine, on_delete=models.PROTECT, related_name="allocations", db_constraint=False
     )
-    maker = models.ForeignKey("makers.Maker", on_delete=models.PROTECT, null=True, blank=True)
-    lot = models.ForeignKey("catalog.ProductionLot", on_delete=models.PROTECT, null=True, blank=True)
-    rule = models.ForeignKey("catalog.AttributionRule", on_delete=models.PROTECT, null=True, blank=True)
+    # maker, lot, rule, resolves: no database foreign keys either; checked per statement, their parents kept
+    # while referenced (migration 0006). lot, rule and resolves are indexed where set only (Meta).
+    maker = models.ForeignKey(
+        "makers.Maker", on_delete=models.PROTECT, null=True, blank=True, db_constraint=False
+    )
+    lot = models.ForeignKey(
+        "catalog.ProductionLot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+    )
+    rule = models.ForeignKey(
+        "catalog.AttributionRule",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+    )
     quantity = models.DecimalField(
         max_digits=12, decimal_places=4, help_text="pieces (fractional for shares)"
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="the maker's amount at full sale")
     resolves = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="resolved_by"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resolved_by",
+        db_constraint=False,
+        db_index=False,
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -115,6 +159,13 @@ class Allocation(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="allocation_amount_not_negative")
+        ]
+        indexes = [
+            models.Index(fields=["lot"], condition=Q(lot__isnull=False), name="allocation_lot_idx"),
+            models.Index(fields=["rule"], condition=Q(rule__isnull=False), name="allocation_rule_idx"),
+            models.Index(
+                fields=["resolves"], condition=Q(resolves__isnull=False), name="allocation_resolves_idx"
+            ),
         ]
 
     def __str__(self) -> str:
