@@ -17,6 +17,8 @@ def _amount(node: Any, *path: str) -> Decimal:
         node = node.get(key) if isinstance(node, dict) else None
     if node is None:
         return Decimal(0)
+    if type(node) is Decimal:  # as parse_json reads every number with a fraction
+        return node
     if isinstance(node, float):
         raise ValidationFailed("payload amounts must be parsed as Decimal")
     return Decimal(str(node))
