@@ -156,7 +156,7 @@ def installation_refresh_jwks(*, installation: Installation) -> bool:
 
 
 # Inbox rows one worker takes at once when their handler can take many (SALEOR_WEBHOOK_BATCH_HANDLERS).
-BATCH_LIMIT = 500
+BATCH_LIMIT = 1000
 
 
 class _RecentlyDone:
