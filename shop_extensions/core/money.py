@@ -13,9 +13,19 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
+_units: dict[str, Decimal] = {}
+
+
+def minor_unit(currency: str) -> Decimal:
+    """The currency's smallest amount (0.01 for EUR), made once per currency."""
+    found = _units.get(currency)
+    if found is None:
+        found = _units[currency] = Decimal(1).scaleb(-minor_units(currency))
+    return found
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
-    exponent = Decimal(1).scaleb(-minor_units(currency))
-    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+    return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from shop_extensions.core.money import minor_units
+from shop_extensions.core.money import minor_units, quantize
 
 
 def to_minor(amount: Decimal | Fraction, currency: str) -> Fraction:
@@ -23,20 +23,9 @@ def round_half_up(value: Fraction) -> int:
     return sign * int(Decimal(abs(value.numerator)) / Decimal(value.denominator) + Decimal("0.5"))
 
 
-_units: dict[str, Decimal] = {}
-
-
-def _minor_unit(currency: str) -> Decimal:
-    """The currency's smallest amount (0.01 for EUR), made once per currency."""
-    found = _units.get(currency)
-    if found is None:
-        found = _units[currency] = Decimal(1).scaleb(-minor_units(currency))
-    return found
-
-
 def percent_of(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
     """``percent`` % of ``amount``, rounded half-up to the currency's minor unit."""
-    return (amount * percent / 100).quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)
+    return quantize(amount * percent / 100, currency)
 
 
 def _whole_units(total: Decimal | Fraction, currency: str) -> int:
